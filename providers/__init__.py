@@ -1,0 +1,1 @@
+"""Provider adapters: the Protocol every adapter implements, its registry, and the adapters."""

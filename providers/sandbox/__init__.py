@@ -1,0 +1,1 @@
+"""Local services that speak real providers' wire protocols, for development and tests."""
