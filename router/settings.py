@@ -50,6 +50,9 @@ class ServerSettings(StrictModel):
 class DatabaseSettings(StrictModel):
     url: str = "sqlite+aiosqlite:///./payrouter.db"
     pool_size: int = Field(default=10, ge=1, le=200)
+    # PostgreSQL only: the schema to keep payrouter's tables in (several deployments or
+    # test runs can share one database). Default: the server's search_path.
+    schema_name: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]{0,62}$")
 
     @field_validator("url")
     @classmethod
@@ -144,15 +147,28 @@ class ProviderInstanceSettings(StrictModel):
         return values
 
 
-def _default_weights() -> dict[Literal["priority"], Decimal]:
+_WEIGHT_NAMES = ("priority",)
+
+
+def _default_weights() -> dict[str, Decimal]:
     return {"priority": Decimal(1)}
 
 
 class RoutingSettings(StrictModel):
     # Minimal ranking: the score is the instance's configured priority times this weight,
     # capped to 0-100. The full weighted engine replaces it (issue 4).
-    weights: dict[Literal["priority"], Decimal] = Field(default_factory=_default_weights)
+    weights: dict[str, Decimal] = Field(default_factory=_default_weights)
     rules: tuple[dict[str, Any], ...] = ()
+
+    @field_validator("weights")
+    @classmethod
+    def _known_weights(cls, values: dict[str, Decimal]) -> dict[str, Decimal]:
+        for name, weight in values.items():
+            if name not in _WEIGHT_NAMES:
+                raise ValueError(f"unknown factor {name!r}; known: {', '.join(_WEIGHT_NAMES)}")
+            if not weight.is_finite() or weight < 0:
+                raise ValueError(f"{name} must be a number >= 0")
+        return values
 
     @field_validator("rules")
     @classmethod

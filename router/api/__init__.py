@@ -1,0 +1,1 @@
+"""HTTP resources, one module each; ``routes()`` gathers them for the app."""

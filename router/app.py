@@ -1,0 +1,150 @@
+"""``create_app(settings)``: the one place that wires the service together.
+
+Nothing is built at import time. Everything the app needs from outside (environment,
+clock, outgoing HTTP transport, sleep) can be injected, which is how the tests run the
+whole service, sandboxes included, in one process without a network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime
+
+import httpx
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute, Mount
+
+from providers.base import Clock, Sleep
+from providers.registry import SANDBOX_PREFIX, build_registry, build_sandboxes
+from router.api import notifications, ops, sessions, tokens
+from router.auth import SIGNING_KEY_NAME, TokenService, new_signing_key
+from router.context import Services
+from router.db.engine import create_engine, migrate
+from router.db.store import Store
+from router.errors import ApiError, handle_api_error, handle_http_exception, handle_unexpected
+from router.metrics import Metrics
+from router.settings import Settings
+
+log = logging.getLogger("payrouter")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def config_version(settings: Settings) -> str:
+    """A short digest of the effective configuration: equal configs, equal versions."""
+    return hashlib.sha256(settings.model_dump_json().encode()).hexdigest()[:12]
+
+
+def default_public_url(settings: Settings) -> str:
+    if settings.server.public_url:
+        return settings.server.public_url
+    host = settings.server.host
+    host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - not binding
+    return f"http://{host}:{settings.server.port}"
+
+
+def create_app(
+    settings: Settings,
+    *,
+    environ: Mapping[str, str] | None = None,
+    clock: Clock = utc_now,
+    sleep: Sleep = asyncio.sleep,
+    http_transport: httpx.AsyncBaseTransport | None = None,
+    public_url: str | None = None,
+) -> Starlette:
+    """Build the service for ``settings``.
+
+    Raises :class:`providers.errors.AdapterConfigError` when a provider instance cannot be
+    built (unknown adapter, missing secret, capability the adapter lacks): at start, naming
+    the instance, never at the first checkout.
+    """
+    environ = os.environ if environ is None else environ
+    public_url = (public_url or default_public_url(settings)).rstrip("/")
+    http = httpx.AsyncClient(transport=http_transport, timeout=httpx.Timeout(30.0))
+    store = Store(create_engine(settings.database))
+    registry = build_registry(
+        settings, environ=environ, http=http, clock=clock, public_url=public_url
+    )
+    services = Services(
+        settings=settings,
+        store=store,
+        registry=registry,
+        metrics=Metrics(),
+        clock=clock,
+        http=http,
+        public_url=public_url,
+        config_version=config_version(settings),
+        started_at=clock(),
+    )
+    routes: list[BaseRoute] = [
+        *tokens.routes(),
+        *sessions.routes(),
+        *notifications.routes(),
+        *ops.routes(),
+    ]
+    if settings.server.mount_sandbox:
+        sandboxes = build_sandboxes(
+            settings,
+            environ=environ,
+            http=http,
+            clock=clock,
+            sleep=sleep,
+            public_url=public_url,
+            router_url=public_url,
+        )
+        routes += [
+            Mount(f"{SANDBOX_PREFIX}/{name}", app=sandbox)  # type: ignore[arg-type]
+            for name, sandbox in sandboxes.items()
+        ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await migrate(store.engine)
+        key = environ.get(settings.auth.signing_key_env) or await store.get_or_create_key(
+            SIGNING_KEY_NAME, new_signing_key(), clock()
+        )
+        services.tokens = TokenService(key, settings.auth.token_ttl_seconds)
+        purge = asyncio.create_task(_purge_idempotency_forever(services))
+        try:
+            yield
+        finally:
+            purge.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purge
+            await registry.aclose()
+            await http.aclose()
+            await store.engine.dispose()
+
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={
+            ApiError: handle_api_error,
+            HTTPException: handle_http_exception,
+            Exception: handle_unexpected,
+        },
+    )
+    app.state.services = services
+    return app
+
+
+async def _purge_idempotency_forever(services: Services) -> None:
+    """Delete idempotency keys past their retention, on an interval, for the app's life."""
+    interval = services.settings.idempotency.purge_interval_seconds
+    while True:
+        try:
+            purged = await services.store.purge_idempotency(services.now())
+            if purged:
+                log.info("purged %d expired idempotency keys", purged)
+        except Exception:
+            log.exception("idempotency purge failed; trying again later")
+        # The real sleep on purpose: the injected one paces sandboxes and may not wait.
+        await asyncio.sleep(interval)

@@ -1,0 +1,1 @@
+"""Persistence: the SQLAlchemy models, the migrations runner and the store (the only SQL)."""
