@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainSerializer,
     PlainValidator,
     StrictBool,
     StrictInt,
@@ -68,6 +69,7 @@ def _money(value: object) -> Decimal:
 Money = Annotated[
     Decimal,
     PlainValidator(_money),
+    PlainSerializer(str, return_type=str, when_used="json"),
     WithJsonSchema({"type": "number", "minimum": 0, "exclusiveMaximum": 1e12}),
 ]
 
@@ -229,21 +231,28 @@ def expected_total(request: SessionCreateRequest) -> Decimal:
 
 # -- responses ----------------------------------------------------------------------------
 
+
+class OutModel(ApiModel):
+    """Response shapes: built in code by field name, emitted in camelCase."""
+
+    model_config = ConfigDict(validate_by_name=True)
+
+
 DecimalString = Annotated[str, WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d+)?$"})]
 
 
-class RankedCandidate(ApiModel):
+class RankedCandidate(OutModel):
     provider: str
     score: float
     reasons: list[str]
 
 
-class ExcludedCandidate(ApiModel):
+class ExcludedCandidate(OutModel):
     provider: str
     reason: str
 
 
-class Routing(ApiModel):
+class Routing(OutModel):
     selected_provider: str | None
     score: float | None
     candidates: list[RankedCandidate]
@@ -251,7 +260,7 @@ class Routing(ApiModel):
     config_version: str
 
 
-class SessionCreated(ApiModel):
+class SessionCreated(OutModel):
     session_id: str
     checkout_url: str
     status: str
@@ -260,20 +269,20 @@ class SessionCreated(ApiModel):
     created_at: str
 
 
-class AmountOut(ApiModel):
+class AmountOut(OutModel):
     total: DecimalString
     shipping: DecimalString
     tax: DecimalString
 
 
-class OrderItemOut(ApiModel):
+class OrderItemOut(OutModel):
     name: str
     sku: str | None
     quantity: int
     unit_price: DecimalString
 
 
-class AttemptOut(ApiModel):
+class AttemptOut(OutModel):
     provider: str
     status: Literal["started", "succeeded", "failed"]
     error_code: str | None
@@ -284,12 +293,12 @@ class AttemptOut(ApiModel):
     finished_at: str | None
 
 
-class ProviderRef(ApiModel):
+class ProviderRef(OutModel):
     name: str | None
     reference: str | None
 
 
-class SessionOut(ApiModel):
+class SessionOut(OutModel):
     session_id: str
     status: Literal["PENDING", "COMPLETED", "FAILED", "CANCELLED", "EXPIRED"]
     order_reference: str
@@ -312,7 +321,7 @@ class SessionOut(ApiModel):
     updated_at: str
 
 
-class SessionList(ApiModel):
+class SessionList(OutModel):
     data: list[SessionOut]
     has_more: bool
     next_cursor: str | None
@@ -323,7 +332,7 @@ class TokenRequest(ApiModel):
     client_secret: Text(1, 500)  # type: ignore[valid-type]
 
 
-class TokenResponse(ApiModel):
+class TokenResponse(OutModel):
     access_token: str
     token_type: Literal["Bearer"]
     expires_in: int
@@ -345,7 +354,7 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
-class Health(ApiModel):
+class Health(OutModel):
     status: Literal["ok", "degraded"]
     database: Literal["ok", "unreachable"]
     version: str

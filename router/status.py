@@ -41,10 +41,19 @@ async def _timed_status_call(
         )
 
 
+def settled_status(session: CheckoutSession, status: PaymentStatus) -> PaymentStatus:
+    """The status to store for what the provider reports: a checkout the router closed
+    because the payer cancelled reads as expired at the provider, but was CANCELLED."""
+    if status is PaymentStatus.EXPIRED and session.cancel_requested_at is not None:
+        return PaymentStatus.CANCELLED
+    return status
+
+
 async def apply_status(services: Services, session: CheckoutSession, status: PaymentStatus) -> bool:
     """Move ``session`` to a terminal ``status``; False when it had already ended."""
     if not status.is_terminal:
         return False
+    status = settled_status(session, status)
     changed = await services.store.transition(session.id, status.value, services.now())
     if changed:
         services.metrics.status_changes.labels(session.provider or "none", status.value).inc()
@@ -129,7 +138,7 @@ async def handle_provider_webhook(
                 "Could not confirm the notification with the provider; retry later.",
             ) from exc
         status = confirmed.status
-    target = status if status is not None and status.is_terminal else None
+    target = settled_status(session, status) if status is not None and status.is_terminal else None
     first, changed = await services.store.record_event(
         provider=provider_name,
         event_id=note.event_id,
@@ -189,8 +198,10 @@ async def _cancel_at_provider(services: Services, session: CheckoutSession) -> C
     instance = services.registry.get(session.provider or "")
     if instance is None or not instance.capabilities.can_expire or not session.provider_reference:
         return session
+    await services.store.request_cancel(session.id, services.now())
     result = await _timed_status_call(services, instance, "expire", session.provider_reference)
     paid = result.status is PaymentStatus.COMPLETED
+    session = await services.store.session(session.id) or session
     await apply_status(
         services, session, PaymentStatus.COMPLETED if paid else PaymentStatus.CANCELLED
     )

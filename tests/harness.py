@@ -7,6 +7,7 @@ HTTP semantics) and refuses every other host: no test can call Stripe or anythin
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 from dataclasses import dataclass
@@ -47,13 +48,19 @@ class FakeClock:
 
 
 class RecordingSleep:
-    """An injected sleep that returns at once and remembers what was asked."""
+    """An injected sleep that remembers what was asked and returns at once, except for a
+    wait of a minute or more (a sandbox in fault mode ``timeout``), which never ends: the
+    caller's own timeout has to cut it."""
+
+    HANG_FROM_SECONDS = 60.0
 
     def __init__(self) -> None:
         self.calls: list[float] = []
 
     async def __call__(self, seconds: float) -> None:
         self.calls.append(seconds)
+        if seconds >= self.HANG_FROM_SECONDS:
+            await asyncio.Event().wait()
 
 
 class LoopbackTransport(httpx.AsyncBaseTransport):
@@ -61,9 +68,12 @@ class LoopbackTransport(httpx.AsyncBaseTransport):
         self.host = host
         self.app: Starlette | None = None
         self.refused: list[str] = []
+        # Path prefixes to refuse even on the service's host (a lost notification).
+        self.drop_prefixes: list[str] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self.app is None or request.url.host != self.host:
+        dropped = any(request.url.path.startswith(p) for p in self.drop_prefixes)
+        if self.app is None or request.url.host != self.host or dropped:
             self.refused.append(str(request.url))
             raise httpx.ConnectError(f"connection refused: {request.url.host}", request=request)
         return await httpx.ASGITransport(app=self.app).handle_async_request(request)

@@ -68,6 +68,9 @@ class CheckoutSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when the payer cancels, before the router closes the provider checkout: the
+    # provider's own "expired" notice of that closing then means CANCELLED.
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Attempt(Base):

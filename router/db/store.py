@@ -307,6 +307,14 @@ class Store:
             result = await tx.execute(query.limit(limit))
             return list(result.scalars().all())
 
+    async def request_cancel(self, session_id: str, now: datetime) -> None:
+        async with self._tx() as tx, tx.begin():
+            await tx.execute(
+                update(CheckoutSession)
+                .where(CheckoutSession.id == session_id, CheckoutSession.status == PENDING)
+                .values(cancel_requested_at=now)
+            )
+
     async def transition(
         self, session_id: str, new_status: str, now: datetime, failure_code: str | None = None
     ) -> bool:

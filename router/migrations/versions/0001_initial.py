@@ -51,6 +51,7 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.Column("status_changed_at", UTCDateTime(), nullable=True),
+        sa.Column("cancel_requested_at", UTCDateTime(), nullable=True),
     )
     op.create_index("ix_sessions_app_created", "sessions", ["application_id", "created_at", "id"])
     op.create_index("ix_sessions_provider_ref", "sessions", ["provider", "provider_reference"])
