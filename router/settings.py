@@ -215,7 +215,10 @@ class ConfigError(Exception):
 
 def _check_env_name(value: str) -> str:
     if not _ENV_NAME.match(value):
-        raise ValueError(f"{value!r} is not an environment variable name (A-Z, 0-9, _)")
+        # The value is not echoed: someone may have pasted the secret itself here.
+        raise ValueError(
+            "must name an environment variable (A-Z, 0-9, _), never hold the secret itself"
+        )
     return value
 
 

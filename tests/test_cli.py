@@ -1,0 +1,161 @@
+"""The payrouter command line, run as a user would: real processes, real HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from tests.harness import seed_bytes
+
+REPO = Path(__file__).resolve().parent.parent
+PAYROUTER = [sys.executable, "-m", "router"]
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own CLI
+        [*PAYROUTER, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+        cwd=REPO,
+        check=False,
+    )
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    config["database"]["url"] = f"sqlite+aiosqlite:///{tmp_path}/cli.db"
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_config_check_accepts_the_shipped_config() -> None:
+    result = run("config", "check", "config.yaml")
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.strip().splitlines()) == 1
+    assert "ok" in result.stdout
+
+
+def test_config_check_lists_each_problem_with_its_path(tmp_path: Path) -> None:
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    config["providers"]["stripe"]["colour"] = "red"
+    config["providers"]["stripe"]["currencies"] = ["AUD", "XXQ"]
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = run("config", "check", str(path))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert any(line.startswith("providers.stripe.colour: ") for line in lines)
+    assert any(line.startswith("providers.stripe.currencies: ") for line in lines)
+
+
+def test_apps_create_prints_one_json_object(config_file: Path) -> None:
+    result = run(
+        "apps",
+        "create",
+        "Shop",
+        "--config",
+        str(config_file),
+        "--webhook-url",
+        "https://m.example/hook",
+    )
+    assert result.returncode == 0, result.stderr
+    created = json.loads(result.stdout)
+    assert set(created) == {"applicationId", "clientId", "clientSecret", "webhookSecret"}
+    assert created["webhookSecret"].startswith("whsec_")
+
+
+def test_apps_create_rejects_a_bad_webhook_url(config_file: Path) -> None:
+    result = run("apps", "create", "Shop", "--config", str(config_file), "--webhook-url", "ftp://x")
+    assert result.returncode == 2
+    assert "--webhook-url" in result.stderr
+
+
+def test_simulate_ranks_without_creating(config_file: Path, tmp_path: Path) -> None:
+    payload = tmp_path / "payload.json"
+    payload.write_bytes(seed_bytes())
+    result = run("simulate", "--config", str(config_file), str(payload))
+    assert result.returncode == 0, result.stderr
+    ranking = json.loads(result.stdout)
+    assert ranking["selectedProvider"] == "stripe"
+    assert [c["provider"] for c in ranking["candidates"]] == ["stripe"]
+    assert ranking["excluded"][0]["provider"] == "crypto_collector"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def served(config_file: Path) -> Iterator[str]:
+    port = _free_port()
+    process = subprocess.Popen(  # noqa: S603 - our own CLI
+        [*PAYROUTER, "serve", "--config", str(config_file), "--port", str(port)],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        # Readiness wait, not a timing assertion: poll until the server answers.
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            assert time.monotonic() < deadline, "payrouter serve did not come up"
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stderr:
+            process.stderr.close()
+
+
+def test_the_readme_quickstart_works_over_real_http(served: str, config_file: Path) -> None:
+    created = json.loads(run("apps", "create", "Demo shop", "--config", str(config_file)).stdout)
+    with httpx.Client(base_url=served, timeout=10) as client:
+        token = client.post(
+            "/api/v1/auth/token",
+            json={"clientId": created["clientId"], "clientSecret": created["clientSecret"]},
+        ).json()["accessToken"]
+        auth = {"Authorization": f"Bearer {token}"}
+        response = client.post(
+            "/api/v1/sessions",
+            content=seed_bytes(),
+            headers={**auth, "Idempotency-Key": "quickstart-1", "Content-Type": "application/json"},
+        )
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        assert body["checkoutUrl"].startswith(f"{served}/sandbox/stripe/pay/")
+        assert client.get(body["checkoutUrl"]).status_code == 200
+        paid = client.post(f"{body['checkoutUrl']}/outcome", data={"outcome": "paid"})
+        assert paid.status_code == 303
+        back = client.get(paid.headers["location"])
+        assert back.status_code == 303
+        assert back.headers["location"].startswith(
+            "https://merchant.example.com/checkout/success?sessionId="
+        )
+        session = client.get(f"/api/v1/sessions/{body['sessionId']}", headers=auth).json()
+        assert session["status"] == "COMPLETED"
