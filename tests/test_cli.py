@@ -23,7 +23,7 @@ PAYROUTER = [sys.executable, "-m", "router"]
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own CLI
+    return subprocess.run(
         [*PAYROUTER, *args],
         capture_output=True,
         text=True,
@@ -106,7 +106,7 @@ def _free_port() -> int:
 @pytest.fixture
 def served(config_file: Path) -> Iterator[str]:
     port = _free_port()
-    process = subprocess.Popen(  # noqa: S603 - our own CLI
+    process = subprocess.Popen(
         [*PAYROUTER, "serve", "--config", str(config_file), "--port", str(port)],
         cwd=REPO,
         stdout=subprocess.DEVNULL,
