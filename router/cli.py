@@ -52,6 +52,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     )
     settings = settings.model_copy(update={"server": server})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # The stripe package logs request bodies (customer emails) at DEBUG and INFO.
+    logging.getLogger("stripe").setLevel(logging.WARNING)
     try:
         app = create_app(settings)
     except AdapterConfigError as exc:

@@ -22,7 +22,7 @@ from router.auth import create_application
 from router.context import Services
 
 PUBLIC_URL = "http://payrouter.test"
-FIXTURES = Path(__file__).parent / "fixtures"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def seed_payload() -> dict[str, Any]:
@@ -31,7 +31,7 @@ def seed_payload() -> dict[str, Any]:
 
 
 def seed_bytes() -> bytes:
-    return (FIXTURES / "seed003.json").read_bytes()
+    return (EXAMPLES / "checkout.json").read_bytes()
 
 
 class FakeClock:
