@@ -29,6 +29,7 @@ from router.db.engine import create_engine, migrate
 from router.db.store import Store
 from router.errors import ApiError, handle_api_error, handle_http_exception, handle_unexpected
 from router.metrics import Metrics
+from router.reconcile import reconcile_forever
 from router.settings import Settings
 
 log = logging.getLogger("payrouter")
@@ -112,13 +113,17 @@ def create_app(
             SIGNING_KEY_NAME, new_signing_key(), clock()
         )
         services.tokens = TokenService(key, settings.auth.token_ttl_seconds)
-        purge = asyncio.create_task(_purge_idempotency_forever(services))
+        tasks = [asyncio.create_task(_purge_idempotency_forever(services))]
+        if settings.reconciliation.enabled:
+            tasks.append(asyncio.create_task(reconcile_forever(services)))
         try:
             yield
         finally:
-            purge.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await purge
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await registry.aclose()
             await http.aclose()
             await store.engine.dispose()

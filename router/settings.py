@@ -86,6 +86,24 @@ class IdempotencySettings(StrictModel):
     purge_interval_seconds: int = Field(default=600, ge=1, le=86400)
 
 
+class ReconciliationSettings(StrictModel):
+    """The background re-check of sessions a notification may never settle."""
+
+    enabled: bool = True
+    # How often the loop looks for work.
+    interval_seconds: int = Field(default=30, ge=1, le=3600)
+    # A PENDING session is first checked with its provider once it is this old: younger ones
+    # are normal (the payer is still on the page; crypto needs confirmations).
+    pending_after_seconds: int = Field(default=300, ge=0, le=86400)
+    # Then again this often while it stays PENDING.
+    recheck_seconds: int = Field(default=120, ge=1, le=86400)
+    # A provider that cannot close a checkout is given this long past expiresAt for a
+    # payment already under way to confirm, before the session is expired on our side.
+    expiry_grace_seconds: int = Field(default=3600, ge=0, le=7 * 86400)
+    batch_size: int = Field(default=50, ge=1, le=1000)
+    lease_seconds: int = Field(default=120, ge=5, le=3600)
+
+
 class SandboxSettings(StrictModel):
     fault: Literal["none", "error", "timeout", "refuse"] = "none"
     latency_ms: int = Field(default=0, ge=0, le=120_000)
@@ -184,6 +202,7 @@ class Settings(StrictModel):
     auth: AuthSettings = AuthSettings()
     sessions: SessionSettings = SessionSettings()
     idempotency: IdempotencySettings = IdempotencySettings()
+    reconciliation: ReconciliationSettings = ReconciliationSettings()
     providers: dict[str, ProviderInstanceSettings] = Field(default_factory=dict)
     routing: RoutingSettings = RoutingSettings()
 

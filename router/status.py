@@ -23,7 +23,7 @@ from router.errors import ApiError, not_found
 log = logging.getLogger("payrouter.status")
 
 
-async def _timed_status_call(
+async def provider_call(
     services: Services, instance: ProviderInstance, operation: str, reference: str
 ) -> ProviderStatus:
     started = time.perf_counter()
@@ -71,7 +71,7 @@ async def refresh_from_provider(services: Services, session: CheckoutSession) ->
     instance = services.registry.get(session.provider)
     if instance is None:
         return session
-    result = await _timed_status_call(services, instance, "status", session.provider_reference)
+    result = await provider_call(services, instance, "status", session.provider_reference)
     await apply_status(services, session, result.status)
     return await services.store.session(session.id) or session
 
@@ -127,7 +127,7 @@ async def handle_provider_webhook(
     if not note.trusted and session.provider_reference:
         # An unsigned notification only says "look again": the provider's answer decides.
         try:
-            confirmed = await _timed_status_call(
+            confirmed = await provider_call(
                 services, instance, "status", session.provider_reference
             )
         except ProviderError as exc:
@@ -199,7 +199,7 @@ async def _cancel_at_provider(services: Services, session: CheckoutSession) -> C
     if instance is None or not instance.capabilities.can_expire or not session.provider_reference:
         return session
     await services.store.request_cancel(session.id, services.now())
-    result = await _timed_status_call(services, instance, "expire", session.provider_reference)
+    result = await provider_call(services, instance, "expire", session.provider_reference)
     paid = result.status is PaymentStatus.COMPLETED
     session = await services.store.session(session.id) or session
     await apply_status(
@@ -219,9 +219,7 @@ async def expire_session(services: Services, session: CheckoutSession) -> Checko
     instance = services.registry.get(session.provider or "")
     if instance is not None and instance.capabilities.can_expire and session.provider_reference:
         try:
-            result = await _timed_status_call(
-                services, instance, "expire", session.provider_reference
-            )
+            result = await provider_call(services, instance, "expire", session.provider_reference)
         except ProviderError as exc:
             raise ApiError(
                 502, "provider_error", f"The provider could not expire the checkout: {exc.code}."

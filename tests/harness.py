@@ -86,6 +86,8 @@ def base_config(database_url: str, schema: str | None = None) -> dict[str, Any]:
     return copy.deepcopy(
         {
             "server": {"public_url": PUBLIC_URL},
+            # Tests run passes by hand (reconcile_once), with the clock they move.
+            "reconciliation": {"enabled": False},
             "database": database,
             "providers": {
                 "stripe": {
@@ -150,6 +152,14 @@ class Harness:
             created.webhook_secret,
             response.json()["accessToken"],
         )
+
+    async def reauth(self, merchant: Merchant) -> None:
+        """A fresh token (after the clock moved past the old one's expiry)."""
+        response = await self.client.post(
+            "/api/v1/auth/token",
+            json={"clientId": merchant.client_id, "clientSecret": merchant.client_secret},
+        )
+        merchant.token = response.json()["accessToken"]
 
     async def create_session(
         self,

@@ -48,6 +48,7 @@ class CheckoutSession(Base):
         Index("ix_sessions_app_created", "application_id", "created_at", "id"),
         Index("ix_sessions_provider_ref", "provider", "provider_reference"),
         Index("ix_sessions_status_expires", "status", "expires_at"),
+        Index("ix_sessions_status_next_check", "status", "next_check_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -71,6 +72,10 @@ class CheckoutSession(Base):
     # Set when the payer cancels, before the router closes the provider checkout: the
     # provider's own "expired" notice of that closing then means CANCELLED.
     cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Reconciliation: when to ask the provider again, and which process holds the session
+    # until when (a lease, so several processes never work on one session at once).
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Attempt(Base):

@@ -340,6 +340,51 @@ class Store:
         )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
+    # -- reconciliation -------------------------------------------------------------------
+    async def due_for_reconciliation(
+        self, now: datetime, created_before: datetime, limit: int
+    ) -> list[str]:
+        """Ids of PENDING sessions to look at now: old enough and due for a check, or past
+        their expiry; none that another process holds a live lease on."""
+        due_check = and_(
+            CheckoutSession.created_at <= created_before,
+            or_(CheckoutSession.next_check_at.is_(None), CheckoutSession.next_check_at <= now),
+        )
+        query = (
+            select(CheckoutSession.id)
+            .where(
+                CheckoutSession.status == PENDING,
+                or_(due_check, CheckoutSession.expires_at <= now),
+                or_(CheckoutSession.lease_until.is_(None), CheckoutSession.lease_until < now),
+            )
+            .order_by(CheckoutSession.created_at)
+            .limit(limit)
+        )
+        async with self._tx() as tx:
+            return [row for (row,) in await tx.execute(query)]
+
+    async def lease(self, session_id: str, now: datetime, until: datetime) -> bool:
+        """Take a session for reconciliation; False when another process holds it."""
+        async with self._tx() as tx, tx.begin():
+            result = await tx.execute(
+                update(CheckoutSession)
+                .where(
+                    CheckoutSession.id == session_id,
+                    CheckoutSession.status == PENDING,
+                    or_(CheckoutSession.lease_until.is_(None), CheckoutSession.lease_until < now),
+                )
+                .values(lease_until=until)
+            )
+            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def release_lease(self, session_id: str, next_check_at: datetime) -> None:
+        async with self._tx() as tx, tx.begin():
+            await tx.execute(
+                update(CheckoutSession)
+                .where(CheckoutSession.id == session_id)
+                .values(lease_until=None, next_check_at=next_check_at)
+            )
+
     # -- provider events ------------------------------------------------------------------
     async def record_event(
         self,

@@ -88,8 +88,7 @@ async def test_keys_are_forgotten_after_24_hours(router: Harness) -> None:
     merchant = await router.merchant()
     await router.create_session(merchant, key="old")
     router.clock.advance(hours=24, seconds=1)
-    # The token expired meanwhile: take a new one, as a merchant would.
-    merchant = await router.merchant("again")
+    await router.reauth(merchant)  # the token expired meanwhile
     other = seed_payload()
     other["orderReference"] = "ORD-NEXT-DAY"
     response = await router.create_session(merchant, other, key="old")
@@ -100,11 +99,7 @@ async def test_a_key_still_fresh_after_23_hours_replays(router: Harness) -> None
     merchant = await router.merchant()
     first = await router.create_session(merchant, key="k")
     router.clock.advance(hours=23)
-    token = await router.client.post(
-        "/api/v1/auth/token",
-        json={"clientId": merchant.client_id, "clientSecret": merchant.client_secret},
-    )
-    merchant.token = token.json()["accessToken"]
+    await router.reauth(merchant)
     again = await router.create_session(merchant, key="k")
     assert again.content == first.content
 

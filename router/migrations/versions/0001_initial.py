@@ -52,10 +52,13 @@ def upgrade() -> None:
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.Column("status_changed_at", UTCDateTime(), nullable=True),
         sa.Column("cancel_requested_at", UTCDateTime(), nullable=True),
+        sa.Column("next_check_at", UTCDateTime(), nullable=True),
+        sa.Column("lease_until", UTCDateTime(), nullable=True),
     )
     op.create_index("ix_sessions_app_created", "sessions", ["application_id", "created_at", "id"])
     op.create_index("ix_sessions_provider_ref", "sessions", ["provider", "provider_reference"])
     op.create_index("ix_sessions_status_expires", "sessions", ["status", "expires_at"])
+    op.create_index("ix_sessions_status_next_check", "sessions", ["status", "next_check_at"])
     op.create_table(
         "attempts",
         sa.Column("id", sa.String(36), primary_key=True),
