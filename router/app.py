@@ -29,6 +29,7 @@ from router.db.engine import create_engine, migrate
 from router.db.store import Store
 from router.errors import ApiError, handle_api_error, handle_http_exception, handle_unexpected
 from router.metrics import Metrics
+from router.notify import deliver_forever
 from router.reconcile import reconcile_forever
 from router.settings import Settings
 
@@ -116,6 +117,8 @@ def create_app(
         tasks = [asyncio.create_task(_purge_idempotency_forever(services))]
         if settings.reconciliation.enabled:
             tasks.append(asyncio.create_task(reconcile_forever(services)))
+        if settings.notifications.enabled:
+            tasks.append(asyncio.create_task(deliver_forever(services)))
         try:
             yield
         finally:

@@ -104,6 +104,31 @@ class ReconciliationSettings(StrictModel):
     lease_seconds: int = Field(default=120, ge=5, le=3600)
 
 
+def _retry_schedule() -> tuple[int, ...]:
+    # Standard Webhooks' suggested schedule: about a day and a half in all.
+    return (5, 300, 1800, 7200, 18000, 36000, 36000)
+
+
+class NotificationSettings(StrictModel):
+    """Signed webhooks to merchants on every terminal status."""
+
+    enabled: bool = True
+    interval_seconds: int = Field(default=5, ge=1, le=3600)
+    timeout_seconds: Decimal = Field(default=Decimal(10), gt=0, le=60)
+    # Wait before each retry; after the last one the notification is given up (state failed).
+    retry_schedule_seconds: tuple[int, ...] = Field(
+        default_factory=_retry_schedule, min_length=1, max_length=30
+    )
+    batch_size: int = Field(default=50, ge=1, le=1000)
+
+    @field_validator("retry_schedule_seconds")
+    @classmethod
+    def _positive(cls, values: tuple[int, ...]) -> tuple[int, ...]:
+        if any(v < 1 for v in values):
+            raise ValueError("every wait must be at least 1 second")
+        return values
+
+
 class SandboxSettings(StrictModel):
     fault: Literal["none", "error", "timeout", "refuse"] = "none"
     latency_ms: int = Field(default=0, ge=0, le=120_000)
@@ -203,6 +228,7 @@ class Settings(StrictModel):
     sessions: SessionSettings = SessionSettings()
     idempotency: IdempotencySettings = IdempotencySettings()
     reconciliation: ReconciliationSettings = ReconciliationSettings()
+    notifications: NotificationSettings = NotificationSettings()
     providers: dict[str, ProviderInstanceSettings] = Field(default_factory=dict)
     routing: RoutingSettings = RoutingSettings()
 

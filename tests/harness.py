@@ -63,6 +63,21 @@ class RecordingSleep:
             await asyncio.Event().wait()
 
 
+class MerchantEndpoint:
+    """A merchant's webhook receiver: records what arrives, answers the next scripted status."""
+
+    HOST = "merchant.test"
+    URL = f"http://{HOST}/hooks/payrouter"
+
+    def __init__(self) -> None:
+        self.received: list[httpx.Request] = []
+        self.answers: list[int] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.received.append(request)
+        return httpx.Response(self.answers.pop(0) if self.answers else 204)
+
+
 class LoopbackTransport(httpx.AsyncBaseTransport):
     def __init__(self, host: str) -> None:
         self.host = host
@@ -70,8 +85,12 @@ class LoopbackTransport(httpx.AsyncBaseTransport):
         self.refused: list[str] = []
         # Path prefixes to refuse even on the service's host (a lost notification).
         self.drop_prefixes: list[str] = []
+        self.merchant = MerchantEndpoint()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host == MerchantEndpoint.HOST:
+            await request.aread()
+            return self.merchant(request)
         dropped = any(request.url.path.startswith(p) for p in self.drop_prefixes)
         if self.app is None or request.url.host != self.host or dropped:
             self.refused.append(str(request.url))
@@ -88,6 +107,7 @@ def base_config(database_url: str, schema: str | None = None) -> dict[str, Any]:
             "server": {"public_url": PUBLIC_URL},
             # Tests run passes by hand (reconcile_once), with the clock they move.
             "reconciliation": {"enabled": False},
+            "notifications": {"enabled": False},
             "database": database,
             "providers": {
                 "stripe": {

@@ -134,3 +134,26 @@ class ProviderEvent(Base):
     session_id: Mapped[str | None] = mapped_column(String(36))
     outcome: Mapped[str] = mapped_column(String(32))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MerchantWebhook(Base):
+    """The outbox of merchant notifications: written in the transaction that changes a
+    session's status, delivered (at least once) from here, so nothing is lost in a crash."""
+
+    __tablename__ = "merchant_webhooks"
+    __table_args__ = (
+        UniqueConstraint("session_id", "event_type"),
+        Index("ix_merchant_webhooks_due", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the webhook-id header
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"))
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"))
+    event_type: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(16))  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

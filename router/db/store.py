@@ -23,6 +23,7 @@ from router.db.models import (
     Attempt,
     CheckoutSession,
     IdempotencyRecord,
+    MerchantWebhook,
     ProviderEvent,
     ServiceKey,
 )
@@ -338,7 +339,37 @@ class Store:
             .where(CheckoutSession.id == session_id, CheckoutSession.status == PENDING)
             .values(**values)
         )
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        await Store._enqueue_notification(tx, session_id, new_status, now)
+        return True
+
+    @staticmethod
+    async def _enqueue_notification(
+        tx: AsyncSession, session_id: str, status: str, now: datetime
+    ) -> None:
+        """Queue the merchant's webhook in the transaction that made the change (outbox)."""
+        row = (
+            await tx.execute(
+                select(Application.id, Application.webhook_url)
+                .join(CheckoutSession, CheckoutSession.application_id == Application.id)
+                .where(CheckoutSession.id == session_id)
+            )
+        ).first()
+        if row is None or not row.webhook_url:
+            return
+        tx.add(
+            MerchantWebhook(
+                id=f"msg_{uuid.uuid4().hex}",
+                application_id=row.id,
+                session_id=session_id,
+                event_type=f"session.{status.lower()}",
+                state="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
 
     # -- reconciliation -------------------------------------------------------------------
     async def due_for_reconciliation(
@@ -384,6 +415,54 @@ class Store:
                 .where(CheckoutSession.id == session_id)
                 .values(lease_until=None, next_check_at=next_check_at)
             )
+
+    # -- merchant notifications -----------------------------------------------------------
+    async def due_notifications(self, now: datetime, limit: int) -> list[str]:
+        query = (
+            select(MerchantWebhook.id)
+            .where(
+                MerchantWebhook.state == "pending",
+                MerchantWebhook.next_attempt_at <= now,
+                or_(MerchantWebhook.lease_until.is_(None), MerchantWebhook.lease_until < now),
+            )
+            .order_by(MerchantWebhook.next_attempt_at)
+            .limit(limit)
+        )
+        async with self._tx() as tx:
+            return [row for (row,) in await tx.execute(query)]
+
+    async def lease_notification(
+        self, message_id: str, now: datetime, until: datetime
+    ) -> MerchantWebhook | None:
+        """Take one notification to deliver; None when another process has it."""
+        async with self._tx() as tx, tx.begin():
+            result = await tx.execute(
+                update(MerchantWebhook)
+                .where(
+                    MerchantWebhook.id == message_id,
+                    MerchantWebhook.state == "pending",
+                    or_(MerchantWebhook.lease_until.is_(None), MerchantWebhook.lease_until < now),
+                )
+                .values(lease_until=until)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            return await tx.get(MerchantWebhook, message_id)
+
+    async def settle_notification(self, message_id: str, **values: Any) -> None:
+        async with self._tx() as tx, tx.begin():
+            await tx.execute(
+                update(MerchantWebhook)
+                .where(MerchantWebhook.id == message_id)
+                .values(lease_until=None, **values)
+            )
+
+    async def notifications(self, session_id: str) -> Sequence[MerchantWebhook]:
+        async with self._tx() as tx:
+            result = await tx.execute(
+                select(MerchantWebhook).where(MerchantWebhook.session_id == session_id)
+            )
+            return result.scalars().all()
 
     # -- provider events ------------------------------------------------------------------
     async def record_event(

@@ -106,9 +106,28 @@ def upgrade() -> None:
         sa.Column("received_at", UTCDateTime(), nullable=False),
         sa.UniqueConstraint("provider", "event_id"),
     )
+    op.create_table(
+        "merchant_webhooks",
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column(
+            "application_id", sa.String(36), sa.ForeignKey("applications.id"), nullable=False
+        ),
+        sa.Column("session_id", sa.String(36), sa.ForeignKey("sessions.id"), nullable=False),
+        sa.Column("event_type", sa.String(40), nullable=False),
+        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", UTCDateTime(), nullable=False),
+        sa.Column("lease_until", UTCDateTime(), nullable=True),
+        sa.Column("last_error", sa.String(500), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("delivered_at", UTCDateTime(), nullable=True),
+        sa.UniqueConstraint("session_id", "event_type"),
+    )
+    op.create_index("ix_merchant_webhooks_due", "merchant_webhooks", ["state", "next_attempt_at"])
 
 
 def downgrade() -> None:
+    op.drop_table("merchant_webhooks")
     for table in ("provider_events", "idempotency_records", "attempts", "sessions"):
         op.drop_table(table)
     op.drop_table("service_keys")
