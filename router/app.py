@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Mount
 
 from providers.base import Clock, Sleep
 from providers.registry import SANDBOX_PREFIX, build_registry, build_sandboxes
-from router.api import notifications, ops, sessions, tokens
+from router.api import notifications, ops, routing, sessions, tokens
 from router.auth import SIGNING_KEY_NAME, TokenService, new_signing_key
 from router.context import Services
 from router.db.engine import create_engine, migrate
@@ -89,6 +89,7 @@ def create_app(
     routes: list[BaseRoute] = [
         *tokens.routes(),
         *sessions.routes(),
+        *routing.routes(),
         *notifications.routes(),
         *ops.routes(),
     ]

@@ -25,6 +25,7 @@ from providers.base import Address as AddressDTO
 from providers.base import CheckoutRequest, LineItem
 from providers.base import Customer as CustomerDTO
 from providers.errors import ProviderError
+from providers.registry import ProviderRegistry
 from router.context import Services
 from router.db.models import Attempt, CheckoutSession
 from router.db.store import IdempotencyOutcome
@@ -37,6 +38,7 @@ from router.schemas import (
     SessionCreated,
     SessionCreateRequest,
 )
+from router.settings import Settings
 from router.views import iso
 from scoring import Candidate, PaymentFacts, Ranking, rank
 
@@ -56,7 +58,7 @@ def request_fingerprint(payload: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def candidates(services: Services) -> list[Candidate]:
+def candidates(registry: ProviderRegistry) -> list[Candidate]:
     return [
         Candidate(
             name=instance.name,
@@ -64,16 +66,25 @@ def candidates(services: Services) -> list[Candidate]:
             capabilities=instance.capabilities,
             priority=instance.settings.priority,
         )
-        for instance in services.registry.all()
+        for instance in registry.all()
     ]
 
 
-def rank_request(services: Services, request: SessionCreateRequest) -> Ranking:
-    facts = PaymentFacts(request.currency, request.payment_method, request.amount.total)
-    return rank(facts, candidates(services), services.settings.routing.weights)
+def rank_request(
+    registry: ProviderRegistry, settings: Settings, request: SessionCreateRequest
+) -> Ranking:
+    """Rank the configured instances for a validated request (pure: creates nothing)."""
+    amount = request.amount
+    facts = PaymentFacts(
+        currency=request.currency,
+        method=request.payment_method,
+        amount=amount.total,
+        parts=(amount.shipping, amount.tax, *(i.unit_price for i in request.order_items)),
+    )
+    return rank(facts, candidates(registry), settings.routing.weights)
 
 
-def routing_view(services: Services, ranking: Ranking, selected: str | None) -> Routing:
+def routing_view(config_version: str, ranking: Ranking, selected: str | None) -> Routing:
     chosen = next((r for r in ranking.ranked if r.provider == selected), None)
     return Routing(
         selected_provider=selected,
@@ -85,7 +96,7 @@ def routing_view(services: Services, ranking: Ranking, selected: str | None) -> 
         excluded=[
             ExcludedCandidate(provider=e.provider, reason=e.reason) for e in ranking.excluded
         ],
-        config_version=services.config_version,
+        config_version=config_version,
     )
 
 
@@ -184,7 +195,7 @@ async def create_session(
         return StoredResponse(claim.response_status, claim.response_body, replayed=True)
     assert claim.session_id is not None
 
-    ranking = rank_request(services, request)
+    ranking = rank_request(services.registry, services.settings, request)
     if not ranking.ranked:
         await store.release_idempotency(application_id, idempotency_key)
         raise ApiError(
@@ -258,7 +269,7 @@ async def _create_at_providers(
                 latency_ms=int(elapsed * 1000),
                 finished_at=services.now(),
             )
-            routing = routing_view(services, ranking, instance.name)
+            routing = routing_view(services.config_version, ranking, instance.name)
             body = SessionCreated(
                 session_id=session_id,
                 checkout_url=created.checkout_url,
@@ -325,7 +336,7 @@ async def _conclude_failure(
         {
             "status": "FAILED",
             "failure_code": "providers_unavailable",
-            "routing_json": routing_view(services, ranking, None).model_dump_json(),
+            "routing_json": routing_view(services.config_version, ranking, None).model_dump_json(),
             "updated_at": services.now(),
             "status_changed_at": services.now(),
         },

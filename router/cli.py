@@ -16,15 +16,15 @@ import httpx
 
 from providers.errors import AdapterConfigError
 from providers.registry import build_registry
-from router.api.common import validate
-from router.app import create_app, default_public_url, utc_now
+from router.api.common import parse_json
+from router.app import config_version, create_app, default_public_url, utc_now
 from router.auth import create_application
-from router.checkout import routing_view
+from router.checkout import rank_request, routing_view
 from router.db.engine import create_engine, migrate
 from router.db.store import Store
 from router.errors import ApiError
-from router.schemas import SessionCreateRequest, expected_total, money_problems
 from router.settings import ConfigError, Settings, load_settings
+from router.validation import validate_session_request
 
 EXIT_PROBLEM = 2
 
@@ -136,65 +136,39 @@ def cmd_config_check(args: argparse.Namespace) -> None:
 
 
 def cmd_simulate(args: argparse.Namespace) -> None:
-    from router.api.common import parse_json
-    from router.checkout import rank_request
-    from router.context import Services
-    from router.metrics import Metrics
-
     settings = _load(args.config)
     try:
         raw = Path(args.payload).read_bytes()
     except OSError as exc:
         _fail(f"{args.payload}: cannot read: {exc.strerror}")
     try:
-        request = validate(SessionCreateRequest, parse_json(raw))
-        problems = money_problems(request)
-        if problems:
-            raise ApiError(422, "validation_error", "invalid fields", problems)
-        if expected_total(request) != request.amount.total:
-            raise ApiError(
-                422, "amount_mismatch", f"amount.total should be {expected_total(request)}"
-            )
+        request = validate_session_request(parse_json(raw))
     except ApiError as exc:
         print(json.dumps(exc.body(), indent=2))
         raise SystemExit(EXIT_PROBLEM) from exc
 
     async def run() -> dict[str, Any]:
         async with httpx.AsyncClient() as http:
-            public_url = default_public_url(settings)
             registry = build_registry(
-                settings, environ=os.environ, http=http, clock=utc_now, public_url=public_url
-            )
-            services = Services(
-                settings=settings,
-                store=Store(create_engine(settings.database)),
-                registry=registry,
-                metrics=Metrics(),
-                clock=utc_now,
+                settings,
+                environ=os.environ,
                 http=http,
-                public_url=public_url,
-                config_version=_config_version(settings),
-                started_at=utc_now(),
+                clock=utc_now,
+                public_url=default_public_url(settings),
             )
-            ranking = rank_request(services, request)
-            selected = ranking.ranked[0].provider if ranking.ranked else None
-            await registry.aclose()
-            await services.store.engine.dispose()
-            routing: dict[str, Any] = routing_view(services, ranking, selected).model_dump(
-                mode="json"
-            )
-            return routing
+            try:
+                ranking = rank_request(registry, settings, request)
+            finally:
+                await registry.aclose()
+        selected = ranking.ranked[0].provider if ranking.ranked else None
+        view = routing_view(config_version(settings), ranking, selected)
+        result: dict[str, Any] = view.model_dump(mode="json")
+        return result
 
     try:
         print(json.dumps(asyncio.run(run()), indent=2))
     except AdapterConfigError as exc:
         _fail(str(exc))
-
-
-def _config_version(settings: Settings) -> str:
-    from router.app import config_version
-
-    return config_version(settings)
 
 
 def cmd_sandbox(args: argparse.Namespace) -> None:

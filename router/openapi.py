@@ -11,6 +11,7 @@ from router import __version__
 from router.schemas import (
     ErrorResponse,
     Health,
+    Routing,
     SessionCreated,
     SessionCreateRequest,
     SessionList,
@@ -46,6 +47,7 @@ def build_openapi(server_url: str) -> dict[str, Any]:
         (SessionCreated, "serialization"),
         (SessionOut, "serialization"),
         (SessionList, "serialization"),
+        (Routing, "serialization"),
         (TokenResponse, "serialization"),
         (Health, "serialization"),
         (ErrorResponse, "serialization"),
@@ -134,6 +136,19 @@ def build_openapi(server_url: str) -> dict[str, Any]:
                     "404": _error("Unknown session"),
                     "409": _error("The session is no longer open"),
                     "502": _error("The provider could not expire it"),
+                },
+            }
+        },
+        "/api/v1/routing/simulate": {
+            "post": {
+                "summary": "Rank the providers for a session body; creates nothing",
+                "security": _AUTH,
+                "requestBody": {"required": True, "content": _json_content(SessionCreateRequest)},
+                "responses": {
+                    "200": {"description": "The ranking", "content": _json_content(Routing)},
+                    "400": _error("Body not JSON"),
+                    "401": _error("Unauthorized"),
+                    "422": _error("Invalid fields or amount mismatch"),
                 },
             }
         },

@@ -20,7 +20,6 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
-    StrictBool,
     StrictInt,
     StrictStr,
     StringConstraints,
@@ -114,9 +113,25 @@ Locale = Annotated[
     StrictStr, StringConstraints(pattern=r"^[a-zA-Z]{2,3}([_-][a-zA-Z0-9]{2,8}){0,2}$")
 ]
 Phone = Annotated[StrictStr, StringConstraints(pattern=r"^\+?[0-9][0-9 ()\-]{4,24}$")]
+MetadataKey = Annotated[
+    str, StringConstraints(min_length=1, max_length=40), AfterValidator(_printable)
+]
+
+
+def _metadata_value(value: object) -> str | int | bool | None:
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, str):
+        if len(value) > 500:
+            raise PydanticCustomError("metadata_length", "must be at most 500 characters")
+        return _printable(value)
+    raise PydanticCustomError("metadata_type", "must be a string, an integer, a boolean or null")
+
+
 MetadataValue = Annotated[
-    StrictStr | StrictInt | StrictBool | None,
-    Field(union_mode="left_to_right"),
+    str | int | bool | None,
+    PlainValidator(_metadata_value),
+    WithJsonSchema({"type": ["string", "integer", "boolean", "null"], "maxLength": 500}),
 ]
 
 
@@ -187,7 +202,7 @@ class SessionCreateRequest(ApiModel):
     shipping: Shipping | None = None
     additional_information: (
         Annotated[
-            dict[Annotated[str, StringConstraints(min_length=1, max_length=40)], MetadataValue],
+            dict[MetadataKey, MetadataValue],
             Field(max_length=40),
         ]
         | None

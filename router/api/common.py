@@ -92,6 +92,8 @@ def validate(model: type[M], payload: Any) -> M:
             message = error["msg"]
             if error["type"] == "extra_forbidden":
                 message = "unknown field"
+            elif error["type"] == "model_type":
+                message = "must be a JSON object"
             details.append({"field": field_path(error["loc"]), "message": message})
         raise validation_error(details) from exc
 

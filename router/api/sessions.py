@@ -11,11 +11,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from router.api.common import authenticate, read_json, services_of, validate
+from router.api.common import authenticate, read_json, services_of
 from router.checkout import create_session, request_fingerprint
+from router.db.store import is_session_id
 from router.errors import ApiError, not_found, validation_error
-from router.schemas import SessionCreateRequest, SessionList, expected_total, money_problems
+from router.schemas import SessionList
 from router.status import expire_session
+from router.validation import validate_session_request
 from router.views import session_out
 
 MAX_IDEMPOTENCY_KEY = 255
@@ -43,23 +45,7 @@ async def create(request: Request) -> Response:
     application_id = authenticate(request)
     key = _idempotency_key(request)
     payload = await read_json(request)
-    checkout = validate(SessionCreateRequest, payload)
-    problems = money_problems(checkout)
-    if problems:
-        raise validation_error(problems)
-    expected = expected_total(checkout)
-    if expected != checkout.amount.total:
-        raise ApiError(
-            422,
-            "amount_mismatch",
-            "amount.total must equal the sum of quantity x unitPrice plus shipping and tax.",
-            [
-                {
-                    "field": "amount.total",
-                    "message": f"expected {expected}, got {checkout.amount.total}",
-                }
-            ],
-        )
+    checkout = validate_session_request(payload)
     services = services_of(request)
     result = await create_session(
         services, application_id, key, checkout, request_fingerprint(payload)
@@ -87,7 +73,11 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created, session_id = json.loads(raw)
         moment = datetime.fromisoformat(created)
-        if not isinstance(session_id, str) or moment.tzinfo is None:
+        if (
+            not isinstance(session_id, str)
+            or not is_session_id(session_id)
+            or moment.tzinfo is None
+        ):
             raise ValueError("malformed")
         return moment, session_id
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
@@ -99,7 +89,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
 def _limit(raw: str | None) -> int:
     if raw is None:
         return 10
-    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 100:
         raise validation_error([{"field": "limit", "message": "must be an integer from 1 to 100"}])
     return int(raw)
 
@@ -129,10 +119,13 @@ async def expire(request: Request) -> Response:
     return _json(session_out(row, await services.store.attempts(row.id)).model_dump_json())
 
 
+async def collection(request: Request) -> Response:
+    return await (create(request) if request.method == "POST" else list_sessions(request))
+
+
 def routes() -> list[Route]:
     return [
-        Route("/api/v1/sessions", create, methods=["POST"]),
-        Route("/api/v1/sessions", list_sessions, methods=["GET"]),
+        Route("/api/v1/sessions", collection, methods=["GET", "POST"]),
         Route("/api/v1/sessions/{session_id}", retrieve, methods=["GET"]),
         Route("/api/v1/sessions/{session_id}/expire", expire, methods=["POST"]),
     ]

@@ -8,6 +8,7 @@ updates, never by an in-process lock.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +30,13 @@ from router.db.models import (
 )
 
 PENDING = "PENDING"
+_SESSION_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def is_session_id(value: str) -> bool:
+    """True for the canonical UUID text payrouter gives sessions (anything else, including
+    bytes PostgreSQL refuses such as NUL, cannot name a session)."""
+    return bool(_SESSION_ID.match(value))
 
 
 @dataclass(frozen=True)
@@ -271,6 +279,8 @@ class Store:
         self, session_id: str, application_id: str | None = None
     ) -> CheckoutSession | None:
         """A session by id; with ``application_id`` only if that application owns it."""
+        if not is_session_id(session_id):
+            return None
         async with self._tx() as tx:
             row = await tx.get(CheckoutSession, session_id)
             if row is None or (application_id is not None and row.application_id != application_id):
