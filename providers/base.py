@@ -10,7 +10,7 @@ published in the entry-point group ``payrouter.providers``.
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -48,11 +48,20 @@ class Capabilities:
     # Per-currency bounds in major units; a currency missing here is unbounded.
     min_amount: Mapping[str, Decimal] = field(default_factory=dict)
     max_amount: Mapping[str, Decimal] = field(default_factory=dict)
+    # Per currency, the unit every amount must be a whole multiple of (Stripe takes KWD only
+    # in steps of 0.010); a currency missing here takes any amount its exponent allows.
+    amount_step: Mapping[str, Decimal] = field(default_factory=dict)
     can_expire: bool = True
     has_webhooks: bool = True
 
-    def refusal(self, currency: str, method: str, amount: Decimal) -> str | None:
-        """Why this adapter cannot take the payment, or ``None`` when it can."""
+    def refusal(
+        self, currency: str, method: str, amount: Decimal, parts: Sequence[Decimal] = ()
+    ) -> str | None:
+        """Why this adapter cannot take the payment, or ``None`` when it can.
+
+        ``parts`` are the amounts the payment is made of (unit prices, shipping, tax): each
+        is sent to the provider, so each must fit its ``amount_step`` too.
+        """
         if method not in self.methods:
             return f"payment method {method} not supported"
         if currency not in self.currencies:
@@ -63,6 +72,9 @@ class Capabilities:
         high = self.max_amount.get(currency)
         if high is not None and amount > high:
             return f"amount above the maximum of {high} {currency}"
+        step = self.amount_step.get(currency)
+        if step is not None and any(value % step for value in (amount, *parts)):
+            return f"amounts must be whole multiples of {step} {currency}"
         return None
 
 

@@ -170,12 +170,15 @@ def effective_capabilities(
         methods=frozenset(settings.methods),
         min_amount=low,
         max_amount=high,
+        amount_step=declared.amount_step,
         can_expire=declared.can_expire,
         has_webhooks=declared.has_webhooks,
     )
 
 
-def sandbox_base_url(public_url: str, instance_name: str, settings: ProviderInstanceSettings) -> str:
+def sandbox_base_url(
+    public_url: str, instance_name: str, settings: ProviderInstanceSettings
+) -> str:
     """Where an instance's sandbox is served: its external URL, else mounted in the service."""
     if settings.sandbox.url:
         return settings.sandbox.url.rstrip("/")

@@ -23,6 +23,8 @@ class PaymentFacts:
     currency: str
     method: str
     amount: Decimal
+    # Every amount the payment is made of (unit prices, shipping, tax).
+    parts: tuple[Decimal, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,9 @@ def rank(
         if not candidate.enabled:
             excluded.append(Excluded(candidate.name, "disabled in config"))
             continue
-        refusal = candidate.capabilities.refusal(facts.currency, facts.method, facts.amount)
+        refusal = candidate.capabilities.refusal(
+            facts.currency, facts.method, facts.amount, facts.parts
+        )
         if refusal is not None:
             excluded.append(Excluded(candidate.name, refusal))
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
@@ -22,7 +23,7 @@ from providers.base import (
     WebhookNotification,
 )
 from providers.errors import AdapterConfigError, NonRetryableProviderError, ProviderError
-from providers.stripe.currency import CARD_CURRENCIES, MINIMUM_CHARGE
+from providers.stripe.currency import CARD_CURRENCIES, MINIMUM_CHARGE, THREE_DECIMAL
 from providers.stripe.errors import ErrorBoundary
 from providers.stripe.transformers import build_session_params, checkout_created, session_status
 from providers.stripe.transport import StripeTransport
@@ -150,6 +151,8 @@ class StripeAdapterFactory:
             currencies=CARD_CURRENCIES,
             methods=frozenset({"card"}),
             min_amount=MINIMUM_CHARGE,
+            # Stripe takes three-decimal currencies in minor units ending in 0.
+            amount_step={code: Decimal("0.010") for code in THREE_DECIMAL},
             can_expire=True,
             has_webhooks=True,
         )
