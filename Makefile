@@ -15,8 +15,9 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml examples/payrouter-example-adapter/pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e examples/payrouter-example-adapter
 	touch $(VENV)/.installed $@
 
 run: $(VENV)/.installed
@@ -30,6 +31,7 @@ test: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/mypy examples/payrouter-example-adapter/src/payrouter_example_adapter
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m benchmarks
