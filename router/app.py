@@ -12,8 +12,10 @@ import contextlib
 import hashlib
 import logging
 import os
+import signal
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 from starlette.applications import Starlette
@@ -24,13 +26,14 @@ from providers.base import Clock, Sleep
 from providers.registry import SANDBOX_PREFIX, build_registry, build_sandboxes
 from router.api import notifications, ops, routing, sessions, tokens
 from router.auth import SIGNING_KEY_NAME, TokenService, new_signing_key
-from router.context import Services
+from router.context import Runtime, Services
 from router.db.engine import create_engine, migrate
 from router.db.store import Store
 from router.errors import ApiError, handle_api_error, handle_http_exception, handle_unexpected
 from router.metrics import Metrics
 from router.notify import deliver_forever
 from router.reconcile import reconcile_forever
+from router.reload import ConfigReloader
 from router.settings import Settings
 
 log = logging.getLogger("payrouter")
@@ -61,29 +64,33 @@ def create_app(
     sleep: Sleep = asyncio.sleep,
     http_transport: httpx.AsyncBaseTransport | None = None,
     public_url: str | None = None,
+    config_path: str | Path | None = None,
 ) -> Starlette:
     """Build the service for ``settings``.
 
     Raises :class:`providers.errors.AdapterConfigError` when a provider instance cannot be
     built (unknown adapter, missing secret, capability the adapter lacks): at start, naming
-    the instance, never at the first checkout.
+    the instance, never at the first checkout. With ``config_path`` the service reloads
+    that file on SIGHUP and when it changes (see :mod:`router.reload`).
     """
     environ = os.environ if environ is None else environ
     public_url = (public_url or default_public_url(settings)).rstrip("/")
     http = httpx.AsyncClient(transport=http_transport, timeout=httpx.Timeout(30.0))
     store = Store(create_engine(settings.database))
-    registry = build_registry(
-        settings, environ=environ, http=http, clock=clock, public_url=public_url
-    )
+
+    def build_runtime(new: Settings) -> Runtime:
+        registry = build_registry(
+            new, environ=environ, http=http, clock=clock, public_url=public_url
+        )
+        return Runtime(new, registry, config_version(new))
+
     services = Services(
-        settings=settings,
+        runtime=build_runtime(settings),
         store=store,
-        registry=registry,
         metrics=Metrics(),
         clock=clock,
         http=http,
         public_url=public_url,
-        config_version=config_version(settings),
         started_at=clock(),
     )
     routes: list[BaseRoute] = [
@@ -108,6 +115,12 @@ def create_app(
             for name, sandbox in sandboxes.items()
         ]
 
+    reloader = (
+        ConfigReloader(services, Path(config_path), environ, build_runtime)
+        if config_path is not None
+        else None
+    )
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await migrate(store.engine)
@@ -116,6 +129,13 @@ def create_app(
         )
         services.tokens = TokenService(key, settings.auth.token_ttl_seconds)
         tasks = [asyncio.create_task(_purge_idempotency_forever(services))]
+        if reloader is not None:
+            watch = float(settings.server.config_watch_seconds)
+            if watch > 0:
+                tasks.append(asyncio.create_task(reloader.watch(watch)))
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                # Not every platform or thread can take signals; the file watch still works.
+                asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reloader.reload)
         if settings.reconciliation.enabled:
             tasks.append(asyncio.create_task(reconcile_forever(services)))
         if settings.notifications.enabled:
@@ -128,7 +148,10 @@ def create_app(
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            await registry.aclose()
+            if reloader is not None:
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+            await services.registry.aclose()
             await http.aclose()
             await store.engine.dispose()
 
@@ -142,6 +165,7 @@ def create_app(
         },
     )
     app.state.services = services
+    app.state.reloader = reloader
     return app
 
 

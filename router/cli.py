@@ -55,7 +55,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     # The stripe package logs request bodies (customer emails) at DEBUG and INFO.
     logging.getLogger("stripe").setLevel(logging.WARNING)
     try:
-        app = create_app(settings)
+        app = create_app(settings, config_path=args.config)
     except AdapterConfigError as exc:
         _fail(str(exc))
     uvicorn.run(app, host=server.host, port=server.port, log_level="info", proxy_headers=False)

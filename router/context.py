@@ -15,19 +15,41 @@ from router.metrics import Metrics
 from router.settings import Settings
 
 
+@dataclass(frozen=True)
+class Runtime:
+    """What a config reload replaces, all at once: one attribute assignment swaps it, and a
+    request that took a snapshot keeps a consistent view until it ends."""
+
+    settings: Settings
+    registry: ProviderRegistry
+    config_version: str
+
+
 @dataclass
 class Services:
-    settings: Settings
+    runtime: Runtime
     store: Store
-    registry: ProviderRegistry
     metrics: Metrics
     clock: Clock
     http: httpx.AsyncClient
     public_url: str
-    config_version: str
     started_at: datetime
     # Set in the lifespan once the database has given (or kept) the signing key.
     tokens: TokenService | None = field(default=None)
+    # Why the newest config file was refused (empty while the file on disk is what runs).
+    config_errors: tuple[str, ...] = ()
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+    @property
+    def registry(self) -> ProviderRegistry:
+        return self.runtime.registry
+
+    @property
+    def config_version(self) -> str:
+        return self.runtime.config_version
 
     def now(self) -> datetime:
         return self.clock()

@@ -38,6 +38,8 @@ class ServerSettings(StrictModel):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     # Mount the sandbox providers under /sandbox/ in the service itself.
     mount_sandbox: bool = True
+    # How often to look for a changed config file (0: only on SIGHUP).
+    config_watch_seconds: Decimal = Field(default=Decimal(2), ge=0, le=3600)
 
     @field_validator("public_url")
     @classmethod

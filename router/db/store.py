@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import and_, delete, or_, select, text, update
+from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -473,6 +473,68 @@ class Store:
                 select(MerchantWebhook).where(MerchantWebhook.session_id == session_id)
             )
             return result.scalars().all()
+
+    # -- routing statistics ---------------------------------------------------------------
+    async def outcome_counts(self, since: datetime) -> list[tuple[str, str, str, str, int]]:
+        """(provider, currency, method, outcome, count) since ``since``.
+
+        ``outcome`` is ``success`` (a session COMPLETED at that provider) or ``failure`` (a
+        session FAILED there, or an attempt the provider failed). Sessions still PENDING
+        (a crypto payment confirming), CANCELLED or EXPIRED (a payer who left) count for
+        nothing: they say nothing about the provider.
+        """
+        settled = (
+            select(
+                CheckoutSession.provider,
+                CheckoutSession.currency,
+                CheckoutSession.payment_method,
+                CheckoutSession.status,
+                func.count(),
+            )
+            .where(
+                CheckoutSession.provider.is_not(None),
+                CheckoutSession.created_at >= since,
+                CheckoutSession.status.in_(("COMPLETED", "FAILED")),
+            )
+            .group_by(
+                CheckoutSession.provider,
+                CheckoutSession.currency,
+                CheckoutSession.payment_method,
+                CheckoutSession.status,
+            )
+        )
+        failed_attempts = (
+            select(
+                Attempt.provider,
+                CheckoutSession.currency,
+                CheckoutSession.payment_method,
+                func.count(),
+            )
+            .join(CheckoutSession, CheckoutSession.id == Attempt.session_id)
+            .where(Attempt.status == "failed", Attempt.started_at >= since)
+            .group_by(Attempt.provider, CheckoutSession.currency, CheckoutSession.payment_method)
+        )
+        rows: list[tuple[str, str, str, str, int]] = []
+        async with self._tx() as tx:
+            for provider, currency, method, status, count in await tx.execute(settled):
+                outcome = "success" if status == "COMPLETED" else "failure"
+                rows.append((str(provider), currency, method, outcome, int(count)))
+            for provider, currency, method, count in await tx.execute(failed_attempts):
+                rows.append((provider, currency, method, "failure", int(count)))
+        return rows
+
+    async def recent_attempts(
+        self, since: datetime, limit: int
+    ) -> list[tuple[str, str, int | None, datetime]]:
+        """(provider, status, latency_ms, started_at) of finished attempts, newest first."""
+        query = (
+            select(Attempt.provider, Attempt.status, Attempt.latency_ms, Attempt.started_at)
+            .where(Attempt.started_at >= since, Attempt.status != "started")
+            .order_by(Attempt.started_at.desc(), Attempt.id.desc())
+            .limit(limit)
+        )
+        async with self._tx() as tx:
+            return [(p, st, lat, at) for p, st, lat, at in await tx.execute(query)]
 
     # -- provider events ------------------------------------------------------------------
     async def record_event(
