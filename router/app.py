@@ -35,6 +35,7 @@ from router.notify import deliver_forever
 from router.reconcile import reconcile_forever
 from router.reload import ConfigReloader
 from router.settings import Settings
+from router.stats import BreakerPolicy, ProviderStatsCache
 
 log = logging.getLogger("payrouter")
 
@@ -92,6 +93,7 @@ def create_app(
         http=http,
         public_url=public_url,
         started_at=clock(),
+        stats=ProviderStatsCache(store, clock, BreakerPolicy()),
     )
     routes: list[BaseRoute] = [
         *tokens.routes(),

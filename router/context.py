@@ -13,6 +13,7 @@ from router.auth import TokenService
 from router.db.store import Store
 from router.metrics import Metrics
 from router.settings import Settings
+from router.stats import ProviderStatsCache
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Services:
     http: httpx.AsyncClient
     public_url: str
     started_at: datetime
+    stats: ProviderStatsCache
     # Set in the lifespan once the database has given (or kept) the signing key.
     tokens: TokenService | None = field(default=None)
     # Why the newest config file was refused (empty while the file on disk is what runs).

@@ -369,9 +369,18 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
+class ProviderHealth(OutModel):
+    enabled: bool
+    circuit: Literal["closed", "half_open", "open"]
+
+
 class Health(OutModel):
     status: Literal["ok", "degraded"]
     database: Literal["ok", "unreachable"]
     version: str
     uptime: float
     config_version: str
+    # "invalid" while the config file on disk was refused and the last good one runs.
+    config_status: Literal["ok", "invalid"]
+    config_errors: list[str]
+    providers: dict[str, ProviderHealth]

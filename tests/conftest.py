@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+import yaml
 from asgi_lifespan import LifespanManager
 
 from router.app import create_app
@@ -74,10 +75,14 @@ async def make_router(
     async def make(
         tweak: Callable[[dict[str, Any]], None] | None = None,
         environ: dict[str, str] | None = None,
+        config_file: Path | None = None,
     ) -> Harness:
+        """``config_file``: write the config there and let the service reload it."""
         config = base_config(*database)
         if tweak is not None:
             tweak(config)
+        if config_file is not None:
+            config_file.write_text(yaml.safe_dump(config))  # noqa: ASYNC240 - test setup
         settings = parse_settings(config, environ={})
         transport = LoopbackTransport("payrouter.test")
         app = create_app(
@@ -87,6 +92,7 @@ async def make_router(
             sleep=sleep,
             http_transport=transport,
             public_url=PUBLIC_URL,
+            config_path=config_file,
         )
         transport.app = app
         manager = LifespanManager(app)

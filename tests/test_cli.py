@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,7 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 def config_file(tmp_path: Path) -> Path:
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     config["database"]["url"] = f"sqlite+aiosqlite:///{tmp_path}/cli.db"
+    config["server"]["config_watch_seconds"] = 0  # reload on SIGHUP only
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
@@ -103,8 +106,14 @@ def _free_port() -> int:
         return port
 
 
+@dataclass(frozen=True)
+class Served:
+    url: str
+    pid: int
+
+
 @pytest.fixture
-def served(config_file: Path) -> Iterator[str]:
+def server(config_file: Path) -> Iterator[Served]:
     port = _free_port()
     process = subprocess.Popen(
         [*PAYROUTER, "serve", "--config", str(config_file), "--port", str(port)],
@@ -125,7 +134,7 @@ def served(config_file: Path) -> Iterator[str]:
             assert process.poll() is None, process.stderr.read() if process.stderr else ""
             assert time.monotonic() < deadline, "payrouter serve did not come up"
             time.sleep(0.1)
-        yield base
+        yield Served(base, process.pid)
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -133,7 +142,8 @@ def served(config_file: Path) -> Iterator[str]:
             process.stderr.close()
 
 
-def test_the_readme_quickstart_works_over_real_http(served: str, config_file: Path) -> None:
+def test_the_readme_quickstart_works_over_real_http(server: Served, config_file: Path) -> None:
+    served = server.url
     created = json.loads(run("apps", "create", "Demo shop", "--config", str(config_file)).stdout)
     with httpx.Client(base_url=served, timeout=10) as client:
         token = client.post(
@@ -159,3 +169,16 @@ def test_the_readme_quickstart_works_over_real_http(served: str, config_file: Pa
         )
         session = client.get(f"/api/v1/sessions/{body['sessionId']}", headers=auth).json()
         assert session["status"] == "COMPLETED"
+
+
+def test_sighup_reloads_the_config_of_a_running_service(server: Served, config_file: Path) -> None:
+    served = server.url
+    before = httpx.get(f"{served}/api/health").json()["configVersion"]
+    config = yaml.safe_load(config_file.read_text())
+    config["providers"]["stripe"]["priority"] = 55
+    config_file.write_text(yaml.safe_dump(config))
+    os.kill(server.pid, signal.SIGHUP)
+    deadline = time.monotonic() + 20
+    while httpx.get(f"{served}/api/health").json()["configVersion"] == before:
+        assert time.monotonic() < deadline, "SIGHUP did not reload the config"
+        time.sleep(0.05)

@@ -14,7 +14,7 @@ from starlette.routing import Route
 from router import __version__
 from router.api.common import services_of
 from router.openapi import build_openapi
-from router.schemas import Health
+from router.schemas import Health, ProviderHealth
 
 log = logging.getLogger("payrouter.health")
 DATABASE_PING_TIMEOUT = 2.0
@@ -35,6 +35,15 @@ async def health(request: Request) -> Response:
         version=__version__,
         uptime=round((services.now() - services.started_at).total_seconds(), 3),
         config_version=services.config_version,
+        config_status="invalid" if services.config_errors else "ok",
+        config_errors=list(services.config_errors),
+        providers={
+            instance.name: ProviderHealth(
+                enabled=instance.settings.enabled,
+                circuit=services.stats.state(instance.name),
+            )
+            for instance in services.registry.all()
+        },
     )
     return Response(
         body.model_dump_json(),
