@@ -34,8 +34,10 @@ from router.metrics import Metrics
 from router.notify import deliver_forever
 from router.reconcile import reconcile_forever
 from router.reload import ConfigReloader
+from router.routing import candidates_from
 from router.settings import Settings
 from router.stats import BreakerPolicy, ProviderStatsCache
+from scoring import compile_policy
 
 log = logging.getLogger("payrouter")
 
@@ -55,6 +57,30 @@ def default_public_url(settings: Settings) -> str:
     host = settings.server.host
     host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - not binding
     return f"http://{host}:{settings.server.port}"
+
+
+def make_runtime(
+    settings: Settings,
+    *,
+    environ: Mapping[str, str],
+    http: httpx.AsyncClient,
+    clock: Clock,
+    public_url: str,
+) -> Runtime:
+    """Provider instances and the compiled routing for ``settings``.
+
+    Raises :class:`providers.errors.AdapterConfigError` naming a broken instance.
+    """
+    registry = build_registry(
+        settings, environ=environ, http=http, clock=clock, public_url=public_url
+    )
+    return Runtime(
+        settings,
+        registry,
+        config_version(settings),
+        candidates_from(settings, registry),
+        compile_policy(settings.routing),
+    )
 
 
 def create_app(
@@ -80,10 +106,7 @@ def create_app(
     store = Store(create_engine(settings.database))
 
     def build_runtime(new: Settings) -> Runtime:
-        registry = build_registry(
-            new, environ=environ, http=http, clock=clock, public_url=public_url
-        )
-        return Runtime(new, registry, config_version(new))
+        return make_runtime(new, environ=environ, http=http, clock=clock, public_url=public_url)
 
     services = Services(
         runtime=build_runtime(settings),
@@ -93,7 +116,7 @@ def create_app(
         http=http,
         public_url=public_url,
         started_at=clock(),
-        stats=ProviderStatsCache(store, clock, BreakerPolicy()),
+        stats=ProviderStatsCache(store, clock, breaker_policy(settings)),
     )
     routes: list[BaseRoute] = [
         *tokens.routes(),
@@ -130,7 +153,11 @@ def create_app(
             SIGNING_KEY_NAME, new_signing_key(), clock()
         )
         services.tokens = TokenService(key, settings.auth.token_ttl_seconds)
-        tasks = [asyncio.create_task(_purge_idempotency_forever(services))]
+        await services.stats.refresh()
+        tasks = [
+            asyncio.create_task(_purge_idempotency_forever(services)),
+            asyncio.create_task(_refresh_stats_forever(services)),
+        ]
         if reloader is not None:
             watch = float(settings.server.config_watch_seconds)
             if watch > 0:
@@ -169,6 +196,22 @@ def create_app(
     app.state.services = services
     app.state.reloader = reloader
     return app
+
+
+def breaker_policy(settings: Settings) -> BreakerPolicy:
+    breaker = settings.routing.circuit_breaker
+    return BreakerPolicy(breaker.failure_threshold, float(breaker.cooldown_seconds))
+
+
+async def _refresh_stats_forever(services: Services) -> None:
+    """Re-read routing statistics from the store, so every process learns from all."""
+    while True:
+        await asyncio.sleep(float(services.settings.routing.stats_refresh_seconds))
+        try:
+            services.stats.breaker = breaker_policy(services.settings)
+            await services.stats.refresh()
+        except Exception:
+            log.exception("routing statistics refresh failed; keeping the last figures")
 
 
 async def _purge_idempotency_forever(services: Services) -> None:

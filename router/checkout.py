@@ -12,35 +12,30 @@ The order of a creation, and why:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from providers.base import Address as AddressDTO
-from providers.base import CheckoutRequest, LineItem
-from providers.base import Customer as CustomerDTO
-from providers.errors import ProviderError
-from providers.registry import ProviderRegistry
-from router.context import Services
+from providers.base import CheckoutCreated, CheckoutRequest
+from providers.errors import ProviderError, ProviderTimeoutError, RetryableProviderError
+from providers.registry import ProviderInstance
+from router.context import Runtime, Services
 from router.db.models import Attempt, CheckoutSession
 from router.db.store import IdempotencyOutcome
 from router.errors import ApiError
-from router.schemas import (
-    Address,
-    ExcludedCandidate,
-    RankedCandidate,
-    Routing,
-    SessionCreated,
-    SessionCreateRequest,
-)
-from router.settings import Settings
+from router.provider_request import checkout_request
+from router.routing import facts_from_request, provider_stats, routing_view
+from router.schemas import SessionCreated, SessionCreateRequest
+from router.stats import HALF_OPEN
 from router.views import iso
-from scoring import Candidate, PaymentFacts, Ranking, rank
+from scoring import rank
+from scoring.model import PaymentFacts, ProviderStats, Ranking
 
 log = logging.getLogger("payrouter.checkout")
 
@@ -58,103 +53,9 @@ def request_fingerprint(payload: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def candidates(registry: ProviderRegistry) -> list[Candidate]:
-    return [
-        Candidate(
-            name=instance.name,
-            enabled=instance.settings.enabled,
-            capabilities=instance.capabilities,
-            priority=instance.settings.priority,
-        )
-        for instance in registry.all()
-    ]
-
-
-def rank_request(
-    registry: ProviderRegistry, settings: Settings, request: SessionCreateRequest
-) -> Ranking:
-    """Rank the configured instances for a validated request (pure: creates nothing)."""
-    amount = request.amount
-    facts = PaymentFacts(
-        currency=request.currency,
-        method=request.payment_method,
-        amount=amount.total,
-        parts=(amount.shipping, amount.tax, *(i.unit_price for i in request.order_items)),
-    )
-    return rank(facts, candidates(registry), settings.routing.weights)
-
-
-def routing_view(config_version: str, ranking: Ranking, selected: str | None) -> Routing:
-    chosen = next((r for r in ranking.ranked if r.provider == selected), None)
-    return Routing(
-        selected_provider=selected,
-        score=float(chosen.score) if chosen else None,
-        candidates=[
-            RankedCandidate(provider=r.provider, score=float(r.score), reasons=list(r.reasons))
-            for r in ranking.ranked
-        ],
-        excluded=[
-            ExcludedCandidate(provider=e.provider, reason=e.reason) for e in ranking.excluded
-        ],
-        config_version=config_version,
-    )
-
-
-def _address(address: Address | None) -> AddressDTO | None:
-    if address is None:
-        return None
-    return AddressDTO(
-        line1=address.line1,
-        line2=address.line2,
-        city=address.city,
-        state=address.state,
-        postal_code=address.postal_code,
-        country=address.country,
-    )
-
-
-def checkout_request(
-    services: Services,
-    session_id: str,
-    provider: str,
-    request: SessionCreateRequest,
-    expires_at: datetime,
-) -> CheckoutRequest:
-    metadata = {"orderReference": request.order_reference}
-    for key, value in (request.additional_information or {}).items():
-        if value is not None:
-            metadata[key] = str(value).lower() if isinstance(value, bool) else str(value)
-    customer = request.customer
-    return CheckoutRequest(
-        session_id=session_id,
-        idempotency_key=f"payrouter-{session_id}-{provider}",
-        order_reference=request.order_reference,
-        method=request.payment_method,
-        currency=request.currency,
-        amount_total=request.amount.total,
-        shipping_amount=request.amount.shipping,
-        tax_amount=request.amount.tax,
-        items=tuple(
-            LineItem(name=i.name, quantity=i.quantity, unit_price=i.unit_price, sku=i.sku)
-            for i in request.order_items
-        ),
-        customer=CustomerDTO(
-            email=customer.email,
-            first_name=customer.first_name,
-            last_name=customer.last_name,
-            phone=customer.phone,
-            billing_address=_address(customer.billing_address),
-            shipping_address=_address(customer.shipping_address),
-        ),
-        success_url=services.return_url(session_id, "success"),
-        cancel_url=services.return_url(session_id, "cancel"),
-        expires_at=expires_at,
-        locale=request.locale,
-        shipping_label=request.shipping.method or request.shipping.type
-        if request.shipping
-        else None,
-        metadata=metadata,
-    )
+def rank_request(runtime: Runtime, stats: ProviderStats, facts: PaymentFacts) -> Ranking:
+    """Rank the runtime's instances for a request (pure: creates nothing)."""
+    return rank(facts, runtime.candidates, stats, runtime.policy)
 
 
 async def create_session(
@@ -195,7 +96,9 @@ async def create_session(
         return StoredResponse(claim.response_status, claim.response_body, replayed=True)
     assert claim.session_id is not None
 
-    ranking = rank_request(services.registry, services.settings, request)
+    runtime = services.runtime  # one config for the whole request, whatever reloads meanwhile
+    facts = facts_from_request(request, routing_key=idempotency_key)
+    ranking = rank_request(runtime, current_stats(services), facts)
     if not ranking.ranked:
         await store.release_idempotency(application_id, idempotency_key)
         raise ApiError(
@@ -204,46 +107,96 @@ async def create_session(
             "No enabled provider can take this payment.",
             [{"provider": e.provider, "reason": e.reason} for e in ranking.excluded],
         )
-    status, body = await _create_at_providers(
-        services, application_id, idempotency_key, claim.session_id, request, ranking
-    )
+    creation = _Creation(services, runtime, application_id, idempotency_key, claim.session_id)
+    status, body = await creation.run(request, ranking)
     return StoredResponse(status, body, replayed=False)
 
 
-async def _create_at_providers(
-    services: Services,
-    application_id: str,
-    idempotency_key: str,
-    session_id: str,
-    request: SessionCreateRequest,
-    ranking: Ranking,
-) -> tuple[int, str]:
-    now = services.now()
-    lifetime = request.expires_in_seconds or services.settings.sessions.default_expires_in_seconds
-    row = await services.store.insert_session_if_absent(
-        CheckoutSession(
-            id=session_id,
-            application_id=application_id,
-            order_reference=request.order_reference,
-            payment_method=request.payment_method,
-            currency=request.currency,
-            amount_total=request.amount.total,
-            request_json=request.model_dump_json(),
-            status="PENDING",
-            expires_at=now + timedelta(seconds=lifetime),
-            created_at=now,
-            updated_at=now,
+def current_stats(services: Services) -> ProviderStats:
+    names = [instance.name for instance in services.registry.all()]
+    return provider_stats(services.stats.snapshot(names))
+
+
+@dataclass
+class _Creation:
+    """One session's creation across providers, in ranked order, within the deadline."""
+
+    services: Services
+    runtime: Runtime
+    application_id: str
+    idempotency_key: str
+    session_id: str
+
+    async def run(self, request: SessionCreateRequest, ranking: Ranking) -> tuple[int, str]:
+        services, runtime = self.services, self.runtime
+        now = services.now()
+        lifetime = (
+            request.expires_in_seconds or runtime.settings.sessions.default_expires_in_seconds
         )
-    )
-    failures: list[dict[str, Any]] = []
-    for ranked in ranking.ranked:
-        instance = services.registry.get(ranked.provider)
-        assert instance is not None
-        dto = checkout_request(services, session_id, instance.name, request, row.expires_at)
+        row = await services.store.insert_session_if_absent(
+            CheckoutSession(
+                id=self.session_id,
+                application_id=self.application_id,
+                order_reference=request.order_reference,
+                idempotency_key=self.idempotency_key,
+                payment_method=request.payment_method,
+                currency=request.currency,
+                amount_total=request.amount.total,
+                request_json=request.model_dump_json(),
+                status="PENDING",
+                expires_at=now + timedelta(seconds=lifetime),
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        failover = runtime.settings.routing.failover
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + float(failover.deadline_seconds)
+        failures: list[dict[str, Any]] = []
+        stopped = "Every eligible provider failed to create the checkout."
+        for ranked in ranking.ranked:
+            if len(failures) >= failover.max_attempts:
+                stopped = f"Stopped after {failover.max_attempts} attempts (routing.failover)."
+                break
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                stopped = "The failover deadline ran out (routing.failover.deadline_seconds)."
+                break
+            instance = runtime.registry.get(ranked.provider)
+            assert instance is not None
+            if services.stats.state(instance.name) == HALF_OPEN and not services.stats.take_probe(
+                instance.name
+            ):
+                continue  # another request is probing this instance right now
+            dto = checkout_request(
+                services, self.session_id, instance.name, request, row.expires_at
+            )
+            outcome = await self._attempt(instance, dto, remaining)
+            if isinstance(outcome, CheckoutCreated):
+                return await self._succeeded(row, instance.name, outcome, ranking)
+            failures.append(
+                {
+                    "provider": instance.name,
+                    "code": outcome.code,
+                    "message": outcome.message,
+                    "retryable": outcome.retryable,
+                }
+            )
+            if not outcome.retryable:
+                stopped = "A provider refused the request (not retryable); no other was tried."
+                break
+        return await self._failed(ranking, failures, stopped)
+
+    async def _attempt(
+        self, instance: ProviderInstance, dto: CheckoutRequest, remaining: float
+    ) -> CheckoutCreated | ProviderError:
+        """One try at one provider: an attempt row, the call within what is left of the
+        deadline, the result folded into the provider's statistics."""
+        services = self.services
         attempt = Attempt(
             id=str(uuid.uuid4()),
-            session_id=session_id,
-            seq=await services.store.next_attempt_seq(session_id),
+            session_id=self.session_id,
+            seq=await services.store.next_attempt_seq(self.session_id),
             provider=instance.name,
             idempotency_key=dto.idempotency_key,
             status="started",
@@ -251,96 +204,90 @@ async def _create_at_providers(
         )
         await services.store.add_attempt(attempt)
         started = time.perf_counter()
+        result: CheckoutCreated | ProviderError
         try:
-            created = await instance.adapter.create_checkout(dto)
+            async with asyncio.timeout(remaining):
+                result = await instance.adapter.create_checkout(dto)
+        except TimeoutError:
+            result = ProviderTimeoutError("deadline_exceeded", "the failover deadline ran out")
         except ProviderError as exc:
-            error: ProviderError = exc
+            result = exc
         except Exception as exc:  # an adapter bug must not lose the session: log, fail over
             log.exception("adapter %s raised an unmapped error", instance.name)
-            error = ProviderError("adapter_error", f"unexpected {type(exc).__name__}")
-            error.retryable = True
-        else:
-            elapsed = time.perf_counter() - started
-            services.metrics.provider_calls.labels(instance.name, "create", "ok").observe(elapsed)
-            await services.store.finish_attempt(
-                attempt.id,
-                status="succeeded",
-                provider_reference=created.provider_reference,
-                latency_ms=int(elapsed * 1000),
-                finished_at=services.now(),
-            )
-            routing = routing_view(services.config_version, ranking, instance.name)
-            body = SessionCreated(
-                session_id=session_id,
-                checkout_url=created.checkout_url,
-                status="PENDING",
-                routing=routing,
-                expires_at=iso(row.expires_at),
-                created_at=iso(row.created_at),
-            ).model_dump_json()
-            await services.store.conclude_checkout(
-                session_id,
-                {
-                    "provider": instance.name,
-                    "provider_reference": created.provider_reference,
-                    "checkout_url": created.checkout_url,
-                    "routing_json": routing.model_dump_json(),
-                    "updated_at": services.now(),
-                },
-                IdempotencyOutcome(application_id, idempotency_key, 201, body),
-            )
-            services.metrics.sessions_created.labels(instance.name, "created").inc()
-            return 201, body
+            result = RetryableProviderError("adapter_error", f"unexpected {type(exc).__name__}")
         elapsed = time.perf_counter() - started
-        services.metrics.provider_calls.labels(instance.name, "create", "error").observe(elapsed)
-        await services.store.finish_attempt(
-            attempt.id,
-            status="failed",
-            error_code=error.code,
-            error_message=error.message[:1000],
-            retryable=error.retryable,
-            latency_ms=int(elapsed * 1000),
-            finished_at=services.now(),
-        )
-        failures.append(
-            {
-                "provider": instance.name,
-                "code": error.code,
-                "message": error.message,
-                "retryable": error.retryable,
+        ok = isinstance(result, CheckoutCreated)
+        services.metrics.provider_calls.labels(
+            instance.name, "create", "ok" if ok else "error"
+        ).observe(elapsed)
+        services.stats.record_attempt(instance.name, ok, int(elapsed * 1000), services.now())
+        if isinstance(result, CheckoutCreated):
+            values: dict[str, Any] = {
+                "status": "succeeded",
+                "provider_reference": result.provider_reference,
             }
+        else:
+            log.warning("provider %s failed: %s (%s)", instance.name, result.code, result.message)
+            values = {
+                "status": "failed",
+                "error_code": result.code,
+                "error_message": result.message[:1000],
+                "retryable": result.retryable,
+            }
+        await services.store.finish_attempt(
+            attempt.id, latency_ms=int(elapsed * 1000), finished_at=services.now(), **values
         )
-        log.warning("provider %s failed: %s (%s)", instance.name, error.code, error.message)
-        if not error.retryable:
-            break
-    outcome = (application_id, idempotency_key)
-    return await _conclude_failure(services, outcome, session_id, ranking, failures)
+        return result
 
+    async def _succeeded(
+        self, row: CheckoutSession, provider: str, created: CheckoutCreated, ranking: Ranking
+    ) -> tuple[int, str]:
+        services = self.services
+        routing = routing_view(self.runtime.config_version, ranking, provider)
+        body = SessionCreated(
+            session_id=self.session_id,
+            checkout_url=created.checkout_url,
+            status="PENDING",
+            routing=routing,
+            expires_at=iso(row.expires_at),
+            created_at=iso(row.created_at),
+        ).model_dump_json()
+        await services.store.conclude_checkout(
+            self.session_id,
+            {
+                "provider": provider,
+                "provider_reference": created.provider_reference,
+                "checkout_url": created.checkout_url,
+                "routing_json": routing.model_dump_json(),
+                "updated_at": services.now(),
+            },
+            IdempotencyOutcome(self.application_id, self.idempotency_key, 201, body),
+        )
+        services.metrics.sessions_created.labels(provider, "created").inc()
+        return 201, body
 
-async def _conclude_failure(
-    services: Services,
-    outcome: tuple[str, str],
-    session_id: str,
-    ranking: Ranking,
-    failures: list[dict[str, Any]],
-) -> tuple[int, str]:
-    error = ApiError(
-        502,
-        "providers_unavailable",
-        "Every eligible provider failed to create the checkout.",
-        [{"sessionId": session_id, **failure} for failure in failures],
-    )
-    body = json.dumps(error.body(), separators=(",", ":"))
-    await services.store.conclude_checkout(
-        session_id,
-        {
-            "status": "FAILED",
-            "failure_code": "providers_unavailable",
-            "routing_json": routing_view(services.config_version, ranking, None).model_dump_json(),
-            "updated_at": services.now(),
-            "status_changed_at": services.now(),
-        },
-        IdempotencyOutcome(outcome[0], outcome[1], 502, body),
-    )
-    services.metrics.sessions_created.labels("none", "providers_unavailable").inc()
-    return 502, body
+    async def _failed(
+        self, ranking: Ranking, failures: list[dict[str, Any]], message: str
+    ) -> tuple[int, str]:
+        services = self.services
+        error = ApiError(
+            502,
+            "providers_unavailable",
+            message,
+            [{"sessionId": self.session_id, **failure} for failure in failures],
+        )
+        body = json.dumps(error.body(), separators=(",", ":"))
+        routing = routing_view(self.runtime.config_version, ranking, None)
+        await services.store.conclude_checkout(
+            self.session_id,
+            {
+                "status": "FAILED",
+                "failure_code": "providers_unavailable",
+                "routing_json": routing.model_dump_json(),
+                "updated_at": services.now(),
+                "status_changed_at": services.now(),
+            },
+            IdempotencyOutcome(self.application_id, self.idempotency_key, 502, body),
+        )
+        services.metrics.sessions_created.labels("none", "providers_unavailable").inc()
+        return 502, body

@@ -17,14 +17,19 @@ import httpx
 from providers.errors import AdapterConfigError
 from providers.registry import build_registry
 from router.api.common import parse_json
-from router.app import config_version, create_app, default_public_url, utc_now
+from router.app import create_app, default_public_url, make_runtime, utc_now
 from router.auth import create_application
-from router.checkout import rank_request, routing_view
+from router.checkout import rank_request, request_fingerprint
+from router.context import Runtime
 from router.db.engine import create_engine, migrate
 from router.db.store import Store
 from router.errors import ApiError
+from router.routing import facts_from_request, provider_stats, routing_view
 from router.settings import ConfigError, Settings, load_settings
+from router.stats import BreakerPolicy, ProviderStatsCache
 from router.validation import validate_session_request
+from router.whatif import replay
+from scoring.model import ProviderStats
 
 EXIT_PROBLEM = 2
 
@@ -135,35 +140,88 @@ def cmd_config_check(args: argparse.Namespace) -> None:
     )
 
 
+async def _learned_stats(settings: Settings) -> ProviderStats:
+    """The figures the running service would use, read from its database."""
+    store = Store(create_engine(settings.database))
+    try:
+        await migrate(store.engine)
+        breaker = settings.routing.circuit_breaker
+        cache = ProviderStatsCache(
+            store,
+            utc_now,
+            BreakerPolicy(breaker.failure_threshold, float(breaker.cooldown_seconds)),
+        )
+        await cache.refresh()
+        return provider_stats(cache.snapshot(settings.providers))
+    finally:
+        await store.engine.dispose()
+
+
 def cmd_simulate(args: argparse.Namespace) -> None:
+    if args.replay is not None:
+        cmd_replay(args)
+        return
+    if args.payload is None:
+        _fail("PAYLOAD.json: give a session body to rank, or --replay N")
     settings = _load(args.config)
     try:
         raw = Path(args.payload).read_bytes()
     except OSError as exc:
         _fail(f"{args.payload}: cannot read: {exc.strerror}")
     try:
-        request = validate_session_request(parse_json(raw))
+        payload = parse_json(raw)
+        request = validate_session_request(payload)
     except ApiError as exc:
         print(json.dumps(exc.body(), indent=2))
         raise SystemExit(EXIT_PROBLEM) from exc
 
     async def run() -> dict[str, Any]:
+        stats = await _learned_stats(settings)
         async with httpx.AsyncClient() as http:
-            registry = build_registry(
-                settings,
-                environ=os.environ,
-                http=http,
-                clock=utc_now,
-                public_url=default_public_url(settings),
-            )
+            runtime = _runtime(settings, http)
             try:
-                ranking = rank_request(registry, settings, request)
+                key = args.key or request_fingerprint(payload)
+                ranking = rank_request(runtime, stats, facts_from_request(request, key))
             finally:
-                await registry.aclose()
+                await runtime.registry.aclose()
         selected = ranking.ranked[0].provider if ranking.ranked else None
-        view = routing_view(config_version(settings), ranking, selected)
-        result: dict[str, Any] = view.model_dump(mode="json")
+        result: dict[str, Any] = routing_view(runtime.config_version, ranking, selected).model_dump(
+            mode="json"
+        )
         return result
+
+    try:
+        print(json.dumps(asyncio.run(run()), indent=2))
+    except AdapterConfigError as exc:
+        _fail(str(exc))
+
+
+def _runtime(settings: Settings, http: httpx.AsyncClient) -> Runtime:
+    return make_runtime(
+        settings,
+        environ=os.environ,
+        http=http,
+        clock=utc_now,
+        public_url=default_public_url(settings),
+    )
+
+
+def cmd_replay(args: argparse.Namespace) -> None:
+    if args.replay < 1:
+        _fail("--replay: must be at least 1")
+    current_settings = _load(args.current)
+    candidate_settings = _load(args.config)
+
+    async def run() -> dict[str, Any]:
+        stats = await _learned_stats(current_settings)
+        async with httpx.AsyncClient() as http:
+            current = _runtime(current_settings, http)
+            candidate = _runtime(candidate_settings, http)
+            store = Store(create_engine(current_settings.database))
+            try:
+                return await replay(store, current, candidate, stats, args.replay)
+            finally:
+                await store.engine.dispose()
 
     try:
         print(json.dumps(asyncio.run(run()), indent=2))
@@ -222,9 +280,26 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", nargs="?", default="config.yaml")
     check.set_defaults(func=cmd_config_check)
 
-    simulate = commands.add_parser("simulate", help="rank providers for a payload")
-    simulate.add_argument("--config", default="config.yaml")
-    simulate.add_argument("payload")
+    simulate = commands.add_parser(
+        "simulate", help="rank providers for a payload, or replay stored sessions (--replay)"
+    )
+    simulate.add_argument("--config", default="config.yaml", help="the config to rank with")
+    simulate.add_argument("payload", nargs="?", help="a session body (JSON file)")
+    simulate.add_argument(
+        "--key", help="the Idempotency-Key to rank for (volume splits and exploration hash it)"
+    )
+    simulate.add_argument(
+        "--replay",
+        type=int,
+        metavar="N",
+        help="replay the newest N stored sessions through --config and compare provider "
+        "shares with --current",
+    )
+    simulate.add_argument(
+        "--current",
+        default="config.yaml",
+        help="with --replay: the running config (its database holds the sessions)",
+    )
     simulate.set_defaults(func=cmd_simulate)
 
     sandbox = commands.add_parser("sandbox", help="run the sandbox providers alone")

@@ -14,6 +14,8 @@ from router.db.store import Store
 from router.metrics import Metrics
 from router.settings import Settings
 from router.stats import ProviderStatsCache
+from scoring.model import Candidate
+from scoring.policy import Policy
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,9 @@ class Runtime:
     settings: Settings
     registry: ProviderRegistry
     config_version: str
+    # Routing compiled once per load: the instances as candidates and the rule policy.
+    candidates: tuple[Candidate, ...]
+    policy: Policy
 
 
 @dataclass

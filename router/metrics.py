@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 
 class Metrics:
@@ -25,6 +25,12 @@ class Metrics:
             "payrouter_session_status_changes",
             "Session status transitions by provider and new status.",
             ["provider", "status"],
+            registry=self.registry,
+        )
+        self.circuit = Gauge(
+            "payrouter_circuit_breaker_state",
+            "Circuit breaker per provider instance: 0 closed, 1 half-open, 2 open.",
+            ["provider"],
             registry=self.registry,
         )
         self.webhooks = Counter(

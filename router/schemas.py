@@ -259,6 +259,8 @@ DecimalString = Annotated[str, WithJsonSchema({"type": "string", "pattern": r"^\
 class RankedCandidate(OutModel):
     provider: str
     score: float
+    # Each factor's value from 0 to 1 (success_rate, cost, latency, health, priority...).
+    factors: dict[str, float]
     reasons: list[str]
 
 
@@ -272,6 +274,8 @@ class Routing(OutModel):
     score: float | None
     candidates: list[RankedCandidate]
     excluded: list[ExcludedCandidate]
+    matched_rules: list[str]
+    notes: list[str]
     config_version: str
 
 

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from router.money import is_currency
+from scoring.config import RoutingConfig
 
 DATABASE_URL_ENV = "PAYROUTER_DATABASE_URL"
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -149,6 +150,23 @@ class AmountLimit(StrictModel):
         return self
 
 
+class FeeSettings(StrictModel):
+    """What the provider charges, for the cost factor: a percent plus a fixed fee per currency."""
+
+    percent: Decimal = Field(default=Decimal(0), ge=0, le=100)
+    fixed: dict[str, Decimal] = Field(default_factory=dict)
+
+    @field_validator("fixed")
+    @classmethod
+    def _fixed(cls, values: dict[str, Decimal]) -> dict[str, Decimal]:
+        for code, fee in values.items():
+            if not is_currency(code):
+                raise ValueError(f"{code!r} is not an ISO 4217 currency code (upper case)")
+            if not fee.is_finite() or fee < 0:
+                raise ValueError(f"{code}: must be a number >= 0")
+        return values
+
+
 class ProviderInstanceSettings(StrictModel):
     adapter: str
     enabled: bool = True
@@ -157,8 +175,11 @@ class ProviderInstanceSettings(StrictModel):
     methods: tuple[Literal["card", "crypto"], ...] = Field(min_length=1)
     # Per currency; a currency not listed is bounded only by the adapter's capabilities.
     amount_limits: dict[str, AmountLimit] = Field(default_factory=dict)
-    # Static 0-100 preference used by the minimal ranking until the routing engine lands.
+    # Ops' own 0-100 preference: one factor of the score (routing.weights.priority).
     priority: Decimal = Field(default=Decimal(50), ge=0, le=100)
+    fees: FeeSettings = FeeSettings()
+    # Billing countries this instance serves (ISO 3166 alpha-2); unset: every country.
+    countries: tuple[str, ...] | None = None
     timeout_seconds: Decimal = Field(default=Decimal(10), gt=0, le=120)
     # Logical secret name -> the environment variable that holds it. Never a secret itself.
     credentials: dict[str, str] = Field(default_factory=dict)
@@ -184,42 +205,22 @@ class ProviderInstanceSettings(StrictModel):
                 raise ValueError(f"{code!r} is not an ISO 4217 currency code (upper case)")
         return values
 
+    @field_validator("countries")
+    @classmethod
+    def _country_codes(cls, values: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if values is not None:
+            if not values:
+                raise ValueError("list at least one country, or leave it out for all")
+            for code in values:
+                if not re.fullmatch(r"[A-Z]{2}", code):
+                    raise ValueError(f"{code!r} is not an ISO 3166 alpha-2 country code")
+        return values
+
     @field_validator("credentials")
     @classmethod
     def _env_names(cls, values: dict[str, str]) -> dict[str, str]:
         for env_name in values.values():
             _check_env_name(env_name)
-        return values
-
-
-_WEIGHT_NAMES = ("priority",)
-
-
-def _default_weights() -> dict[str, Decimal]:
-    return {"priority": Decimal(1)}
-
-
-class RoutingSettings(StrictModel):
-    # Minimal ranking: the score is the instance's configured priority times this weight,
-    # capped to 0-100. The full weighted engine replaces it (issue 4).
-    weights: dict[str, Decimal] = Field(default_factory=_default_weights)
-    rules: tuple[dict[str, Any], ...] = ()
-
-    @field_validator("weights")
-    @classmethod
-    def _known_weights(cls, values: dict[str, Decimal]) -> dict[str, Decimal]:
-        for name, weight in values.items():
-            if name not in _WEIGHT_NAMES:
-                raise ValueError(f"unknown factor {name!r}; known: {', '.join(_WEIGHT_NAMES)}")
-            if not weight.is_finite() or weight < 0:
-                raise ValueError(f"{name} must be a number >= 0")
-        return values
-
-    @field_validator("rules")
-    @classmethod
-    def _no_rules_yet(cls, values: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any], ...]:
-        if values:
-            raise ValueError("routing rules are not supported by this version; leave it empty")
         return values
 
 
@@ -232,7 +233,7 @@ class Settings(StrictModel):
     reconciliation: ReconciliationSettings = ReconciliationSettings()
     notifications: NotificationSettings = NotificationSettings()
     providers: dict[str, ProviderInstanceSettings] = Field(default_factory=dict)
-    routing: RoutingSettings = RoutingSettings()
+    routing: RoutingConfig = RoutingConfig()
 
     @field_validator("providers")
     @classmethod
@@ -289,7 +290,7 @@ def parse_settings(data: Any, environ: Mapping[str, str] | None = None) -> Setti
         database["url"] = override
         data = {**data, "database": database}
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
@@ -298,6 +299,11 @@ def parse_settings(data: Any, environ: Mapping[str, str] | None = None) -> Setti
                 message = "unknown key"
             problems.append((_loc_path(error["loc"]), message))
         raise ConfigError(problems) from exc
+    # Rules are checked against the instances they name, and against each other.
+    rule_problems = settings.routing.check(settings.providers)
+    if rule_problems:
+        raise ConfigError(rule_problems)
+    return settings
 
 
 def load_settings(path: str | Path, environ: Mapping[str, str] | None = None) -> Settings:

@@ -55,7 +55,7 @@ def test_the_shipped_config_loads() -> None:
         ),
         (lambda c: c["database"].update(url="mysql://x"), "database.url: "),
         (lambda c: c["server"].update(public_url="not a url"), "server.public_url: "),
-        (lambda c: c["routing"].update(weights={"luck": 1}), "routing.weights: "),
+        (lambda c: c["routing"].update(weights={"luck": 1}), "routing.weights.luck: unknown key"),
         (lambda c: c["providers"].update({"Bad-Name": c["providers"]["stripe"]}), "providers: "),
         (
             lambda c: c["providers"]["stripe"].update(amount_limits={"AUD": {"min": 5, "max": 1}}),

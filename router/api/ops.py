@@ -15,6 +15,7 @@ from router import __version__
 from router.api.common import services_of
 from router.openapi import build_openapi
 from router.schemas import Health, ProviderHealth
+from router.stats import BREAKER_GAUGE
 
 log = logging.getLogger("payrouter.health")
 DATABASE_PING_TIMEOUT = 2.0
@@ -53,7 +54,11 @@ async def health(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
-    return Response(services_of(request).metrics.render(), media_type=CONTENT_TYPE_LATEST)
+    services = services_of(request)
+    for instance in services.registry.all():
+        state = services.stats.state(instance.name)
+        services.metrics.circuit.labels(instance.name).set(BREAKER_GAUGE[state])
+    return Response(services.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 
 async def openapi(request: Request) -> Response:

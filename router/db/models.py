@@ -54,6 +54,9 @@ class CheckoutSession(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"))
     order_reference: Mapped[str] = mapped_column(String(100))
+    # The merchant's Idempotency-Key: also the routing key volume splits hash, so a replay
+    # or a what-if of this session lands where the live request did.
+    idempotency_key: Mapped[str] = mapped_column(String(255))
     payment_method: Mapped[str] = mapped_column(String(20))
     currency: Mapped[str] = mapped_column(String(3))
     amount_total: Mapped[Decimal] = mapped_column(DecimalText())

@@ -326,6 +326,16 @@ class Store:
                 .values(cancel_requested_at=now)
             )
 
+    async def latest_requests(self, limit: int) -> list[tuple[str, str]]:
+        """(routing key, stored request JSON) of the newest ``limit`` sessions, any application."""
+        query = (
+            select(CheckoutSession.idempotency_key, CheckoutSession.request_json)
+            .order_by(CheckoutSession.created_at.desc(), CheckoutSession.id.desc())
+            .limit(limit)
+        )
+        async with self._tx() as tx:
+            return [(key, body) for key, body in await tx.execute(query)]
+
     async def transition(
         self, session_id: str, new_status: str, now: datetime, failure_code: str | None = None
     ) -> bool:

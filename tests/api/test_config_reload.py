@@ -19,13 +19,15 @@ def _reloader(router: Harness) -> ConfigReloader:
 
 
 async def _score(router: Harness) -> Any:
+    """Stripe's configured priority as the running ranking sees it (its priority factor)."""
     merchant = await router.merchant()
     response = await router.client.post(
         "/api/v1/routing/simulate",
         content=seed_bytes(),
         headers={**merchant.auth, "Content-Type": "application/json"},
     )
-    return response.json()["score"]
+    [stripe] = response.json()["candidates"]
+    return round(stripe["factors"]["priority"] * 100, 1)
 
 
 def _edit(path: Path, change: Any) -> None:

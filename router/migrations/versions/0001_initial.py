@@ -37,6 +37,7 @@ def upgrade() -> None:
             "application_id", sa.String(36), sa.ForeignKey("applications.id"), nullable=False
         ),
         sa.Column("order_reference", sa.String(100), nullable=False),
+        sa.Column("idempotency_key", sa.String(255), nullable=False),
         sa.Column("payment_method", sa.String(20), nullable=False),
         sa.Column("currency", sa.String(3), nullable=False),
         sa.Column("amount_total", DecimalText(), nullable=False),
