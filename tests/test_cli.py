@@ -182,3 +182,58 @@ def test_sighup_reloads_the_config_of_a_running_service(server: Served, config_f
     while httpx.get(f"{served}/api/health").json()["configVersion"] == before:
         assert time.monotonic() < deadline, "SIGHUP did not reload the config"
         time.sleep(0.05)
+
+
+def test_config_check_names_a_bad_rule_by_its_path(tmp_path: Path) -> None:
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    config["routing"]["rules"] = [
+        {"name": "to-paypal", "match": {}, "action": "prefer", "providers": ["paypal"], "weight": 5}
+    ]
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = run("config", "check", str(path))
+    assert result.returncode == 2
+    assert result.stderr.startswith("routing.rules.0.providers.0: ")
+    assert "paypal" in result.stderr
+
+
+def test_replay_reports_how_shares_would_move(
+    server: Served, config_file: Path, tmp_path: Path
+) -> None:
+    created = json.loads(run("apps", "create", "Shop", "--config", str(config_file)).stdout)
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        token = client.post(
+            "/api/v1/auth/token",
+            json={"clientId": created["clientId"], "clientSecret": created["clientSecret"]},
+        ).json()["accessToken"]
+        for i in range(4):
+            response = client.post(
+                "/api/v1/sessions",
+                content=seed_bytes(),
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "Idempotency-Key": f"replay-{i}",
+                    "Content-Type": "application/json",
+                },
+            )
+            assert response.status_code == 201
+    candidate = yaml.safe_load(config_file.read_text())
+    candidate["providers"]["stripe_eu"] = {**candidate["providers"]["stripe"], "priority": 10}
+    candidate["routing"]["rules"] = [
+        {
+            "name": "move-all",
+            "match": {"currency": ["AUD"]},
+            "action": "only",
+            "providers": ["stripe_eu"],
+        }
+    ]
+    new = tmp_path / "candidate.yaml"
+    new.write_text(yaml.safe_dump(candidate))
+    result = run("simulate", "--replay", "10", "--config", str(new), "--current", str(config_file))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["sessions"] == 4
+    assert report["current"]["share"] == {"stripe": 100.0}
+    assert report["candidate"]["share"] == {"stripe_eu": 100.0}
+    assert report["shift"] == {"stripe": -100.0, "stripe_eu": 100.0}
+    assert report["moves"] == [{"from": "stripe", "to": "stripe_eu", "sessions": 4}]
