@@ -164,7 +164,7 @@ def create_app(
                 tasks.append(asyncio.create_task(reloader.watch(watch)))
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 # Not every platform or thread can take signals; the file watch still works.
-                asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reloader.reload)
+                asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reloader.on_signal)
         if settings.reconciliation.enabled:
             tasks.append(asyncio.create_task(reconcile_forever(services)))
         if settings.notifications.enabled:

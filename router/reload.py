@@ -39,6 +39,7 @@ class ConfigReloader:
         self._environ = environ
         self._build = build_runtime
         self._mtime = self._stat()
+        self._pending: set[asyncio.Task[bool]] = set()
 
     def _stat(self) -> float | None:
         try:
@@ -46,8 +47,8 @@ class ConfigReloader:
         except OSError:
             return None
 
-    def reload(self) -> bool:
-        """Load the file again; True when the new config now runs."""
+    def _prepare(self) -> Runtime | list[str]:
+        """Read, validate and build the new runtime; the problems instead when it fails."""
         current = self._services.settings
         try:
             settings = load_settings(self._path, self._environ)
@@ -58,13 +59,32 @@ class ConfigReloader:
                     "config reload: %s changed; that takes a restart, the running values stay",
                     ", ".join(changed),
                 )
-            runtime = self._build(settings.model_copy(update=kept))
+            return self._build(settings.model_copy(update=kept))
         except ConfigError as exc:
-            self._reject(exc.lines())
-            return False
+            return exc.lines()
         except AdapterConfigError as exc:
-            self._reject([str(exc)])
+            return [str(exc)]
+
+    def reload(self) -> bool:
+        """Load the file again; True when the new config now runs."""
+        return self._apply(self._prepare())
+
+    async def reload_async(self) -> bool:
+        """:meth:`reload` with the reading and building off the event loop, so requests
+        in flight are not held up while a large config compiles."""
+        return self._apply(await asyncio.to_thread(self._prepare))
+
+    def on_signal(self) -> None:
+        """SIGHUP handler: schedule a reload (signal handlers must not block)."""
+        task = asyncio.get_running_loop().create_task(self.reload_async())
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    def _apply(self, prepared: Runtime | list[str]) -> bool:
+        if isinstance(prepared, list):
+            self._reject(prepared)
             return False
+        runtime = prepared
         self._services.runtime = runtime
         self._services.config_errors = ()
         log.info("config reloaded from %s: version %s", self._path, runtime.config_version)
@@ -87,11 +107,18 @@ class ConfigReloader:
         self._mtime = mtime
         return self.reload()
 
+    async def reload_if_changed_async(self) -> bool | None:
+        mtime = self._stat()
+        if mtime == self._mtime:
+            return None
+        self._mtime = mtime
+        return await self.reload_async()
+
     async def watch(self, interval: float) -> None:
         """Poll the file for changes, for the life of the service."""
         while True:
             await asyncio.sleep(interval)
             try:
-                self.reload_if_changed()
+                await self.reload_if_changed_async()
             except Exception:
                 log.exception("config watch failed; trying again later")
