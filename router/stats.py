@@ -61,6 +61,8 @@ class ProviderStatsCache:
             lambda: deque(maxlen=_RECENT_PER_PROVIDER)
         )
         self._probing: set[str] = set()
+        # p50 latency per provider, recomputed only when its window changes (not per request).
+        self._latency: dict[str, Decimal] = {}
 
     async def refresh(self) -> None:
         """Reload every figure from the database (what all processes have seen)."""
@@ -78,11 +80,20 @@ class ProviderStatsCache:
             if len(window) < _RECENT_PER_PROVIDER:
                 window.append(_Attempt(status == "succeeded", latency, at))
         self._recent = recent
+        self._latency = {}
+        for name in recent:
+            self._update_latency(name)
 
     def record_attempt(self, provider: str, ok: bool, latency_ms: int, at: datetime) -> None:
         """Fold in one of this process's attempts now, before the next refresh."""
         self._recent[provider].appendleft(_Attempt(ok, latency_ms, at))
         self._probing.discard(provider)
+        self._update_latency(provider)
+
+    def _update_latency(self, provider: str) -> None:
+        samples = [a.latency_ms for a in self._recent[provider] if a.latency_ms is not None]
+        if samples:
+            self._latency[provider] = Decimal(int(statistics.median(samples)))
 
     def state(self, provider: str) -> str:
         window = self._recent.get(provider)
@@ -109,13 +120,9 @@ class ProviderStatsCache:
         return {name: self.state(name) for name in providers}
 
     def snapshot(self, providers: Iterable[str]) -> StatsSnapshot:
-        latency: dict[str, Decimal] = {}
         health: dict[str, str] = {}
         for name in providers:
-            samples = [a.latency_ms for a in self._recent.get(name, ()) if a.latency_ms is not None]
-            if samples:
-                latency[name] = Decimal(int(statistics.median(samples)))
             state = self.state(name)
             # A half-open instance whose probe is already out waits like an open one.
             health[name] = OPEN if state == HALF_OPEN and name in self._probing else state
-        return StatsSnapshot(dict(self._outcomes), latency, health)
+        return StatsSnapshot(self._outcomes, dict(self._latency), health)
