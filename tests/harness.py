@@ -25,6 +25,19 @@ PUBLIC_URL = "http://payrouter.test"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
+def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """The contract's error envelope with this status and code; returns ``error``."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"error"}, body
+    error: dict[str, Any] = body["error"]
+    assert error["code"] == code, error
+    assert isinstance(error["message"], str) and error["message"]
+    assert isinstance(error["details"], list)
+    return error
+
+
 def seed_payload() -> dict[str, Any]:
     """Seed 003's example body as a dict (numbers kept as JSON text would: see seed_bytes)."""
     return json.loads(seed_bytes())

@@ -17,23 +17,11 @@ import httpx
 import jwt
 import pytest
 
-from tests.harness import Harness, Merchant, seed_bytes
+from tests.harness import Harness, Merchant, assert_error, seed_bytes
 
 TOKEN_URL = "/api/v1/auth/token"
 # Long enough that PyJWT does not warn about a short HMAC key (-W error).
 OTHER_KEY = "another-signing-key-that-payrouter-never-used-" + "0123456789abcdef" * 3
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """The contract's error envelope with this status and code; returns ``error``."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}, body
-    error: dict[str, Any] = body["error"]
-    assert error["code"] == code, error
-    assert isinstance(error["message"], str) and error["message"]
-    assert isinstance(error["details"], list)
-    return error
 
 
 def b64url(data: bytes) -> str:

@@ -7,29 +7,15 @@ import re
 from importlib.metadata import version
 from typing import Any
 
-import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from router.db.store import Store
-from tests.harness import Harness, seed_payload
+from tests.harness import Harness, assert_error, seed_payload
 
 UNREACHABLE_DATABASE = "postgresql+asyncpg://nobody@127.0.0.1:1/none"
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """The contract's error envelope with this status and code; returns ``error``."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"error"}, body
-    error: dict[str, Any] = body["error"]
-    assert error["code"] == code, error
-    assert isinstance(error["message"], str) and error["message"]
-    assert isinstance(error["details"], list)
-    return error
 
 
 # -- /api/health ----------------------------------------------------------------------------

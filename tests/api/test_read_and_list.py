@@ -13,22 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.harness import Harness, Merchant, seed_payload
+from tests.harness import Harness, Merchant, assert_error, seed_payload
 
 SESSIONS = "/api/v1/sessions"
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """The contract's error envelope with this status and code; returns ``error``."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}, body
-    error: dict[str, Any] = body["error"]
-    assert error["code"] == code, error
-    assert isinstance(error["message"], str) and error["message"]
-    assert isinstance(error["details"], list)
-    return error
 
 
 def parse_time(value: str) -> datetime:

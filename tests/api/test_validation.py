@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.harness import Harness, Merchant, seed_bytes, seed_payload
+from tests.harness import Harness, Merchant, assert_error, seed_bytes, seed_payload
 
 MiB = 1024 * 1024
 SESSIONS = "/api/v1/sessions"
@@ -23,18 +23,6 @@ JSON = {"Content-Type": "application/json"}
 
 
 # -- helpers --------------------------------------------------------------------------------
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """The contract's error envelope with this status and code; returns ``error``."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}, body
-    error: dict[str, Any] = body["error"]
-    assert error["code"] == code, error
-    assert isinstance(error["message"], str) and error["message"]
-    assert isinstance(error["details"], list)
-    return error
 
 
 def fields_of(error: dict[str, Any]) -> set[str]:
