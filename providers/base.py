@@ -14,12 +14,13 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import httpx
 from starlette.types import ASGIApp
 
-from router.settings import ProviderInstanceSettings
+if TYPE_CHECKING:  # router.settings imports the scoring config, which imports this module
+    from router.settings import ProviderInstanceSettings
 
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
