@@ -93,6 +93,18 @@ def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
     assert caught.value.lines()[0].startswith("line ")
 
 
+def test_a_key_given_twice_is_an_error_not_a_silent_override(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "routing:\n  rules:\n    - name: s\n      match: {}\n      action: split\n"
+        "      split: {stripe: 50, stripe: 50}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    [line] = caught.value.lines()
+    assert line.startswith("line 6: ") and "duplicate key 'stripe'" in line
+
+
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         load_settings(tmp_path / "none.yaml", environ={})
