@@ -237,3 +237,46 @@ def test_replay_reports_how_shares_would_move(
     assert report["candidate"]["share"] == {"stripe_eu": 100.0}
     assert report["shift"] == {"stripe": -100.0, "stripe_eu": 100.0}
     assert report["moves"] == [{"from": "stripe", "to": "stripe_eu", "sessions": 4}]
+
+
+def test_sandbox_runs_alone_and_speaks_stripe(config_file: Path) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [*PAYROUTER, "sandbox", "--config", str(config_file), "--port", str(port)],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}/sandbox/stripe"
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # readiness wait, not a timing assertion
+            try:
+                httpx.get(f"{base}/v1/checkout/sessions/cs_none", timeout=1)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, "payrouter sandbox exited"
+                assert time.monotonic() < deadline, "payrouter sandbox did not come up"
+                time.sleep(0.1)
+        auth = {"Authorization": "Bearer sk_test_payrouter_sandbox"}
+        created = httpx.post(
+            f"{base}/v1/checkout/sessions",
+            headers=auth,
+            data={
+                "mode": "payment",
+                "success_url": "https://m.example/ok",
+                "line_items[0][quantity]": "1",
+                "line_items[0][price_data][currency]": "usd",
+                "line_items[0][price_data][unit_amount]": "1999",
+                "line_items[0][price_data][product_data][name]": "Mug",
+            },
+        )
+        assert created.status_code == 200, created.text
+        session = created.json()
+        assert session["amount_total"] == 1999
+        assert session["url"].startswith(f"{base}/pay/")
+        assert httpx.get(session["url"]).status_code == 200
+        assert httpx.post(f"{base}/v1/checkout/sessions", data={}).status_code == 401
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
