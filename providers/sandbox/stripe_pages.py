@@ -30,7 +30,7 @@ box-shadow:0 2px 12px rgba(26,31,54,.08)}
 .badge{display:inline-block;font-size:12px;font-weight:600;letter-spacing:.04em;
 text-transform:uppercase;color:#8a5a00;background:#fff4d6;border-radius:4px;padding:2px 8px}
 h1{font-size:22px;margin:12px 0 4px}
-.muted{color:#697386;font-size:14px;margin:0 0 20px}
+.muted{color:#697386;font-size:14px;margin:0 0 20px;overflow-wrap:anywhere}
 table{width:100%;border-collapse:collapse;margin:8px 0 24px}
 th,td{padding:8px 0;text-align:left;vertical-align:top}
 th{font-size:13px;color:#697386;font-weight:500;border-bottom:1px solid #e3e8ee}
