@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import hmac
 import logging
 import os
 import signal
@@ -153,6 +154,7 @@ def create_app(
             SIGNING_KEY_NAME, new_signing_key(), clock()
         )
         services.tokens = TokenService(key, settings.auth.token_ttl_seconds)
+        services.return_key = hmac.new(key.encode(), b"payer-return", hashlib.sha256).digest()
         await services.stats.refresh()
         tasks = [
             asyncio.create_task(_purge_idempotency_forever(services)),

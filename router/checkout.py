@@ -154,7 +154,7 @@ class _Creation:
         deadline = loop.time() + float(failover.deadline_seconds)
         failures: list[dict[str, Any]] = []
         stopped = "Every eligible provider failed to create the checkout."
-        for ranked in ranking.ranked:
+        for name in self._order(ranking):
             if len(failures) >= failover.max_attempts:
                 stopped = f"Stopped after {failover.max_attempts} attempts (routing.failover)."
                 break
@@ -162,12 +162,8 @@ class _Creation:
             if remaining <= 0:
                 stopped = "The failover deadline ran out (routing.failover.deadline_seconds)."
                 break
-            instance = runtime.registry.get(ranked.provider)
+            instance = runtime.registry.get(name)
             assert instance is not None
-            if services.stats.state(instance.name) == HALF_OPEN and not services.stats.take_probe(
-                instance.name
-            ):
-                continue  # another request is probing this instance right now
             dto = checkout_request(
                 services, self.session_id, instance.name, request, row.expires_at
             )
@@ -186,6 +182,21 @@ class _Creation:
                 stopped = "A provider refused the request (not retryable); no other was tried."
                 break
         return await self._failed(ranking, failures, stopped)
+
+    def _order(self, ranking: Ranking) -> list[str]:
+        """The ranked order, except that a half-open instance whose probe this request won
+        goes first: a breaker only closes when some request tries the instance, and the
+        failover behind it keeps the checkout alive if the probe fails. A half-open instance
+        another request is already probing is skipped."""
+        stats = self.services.stats
+        probes: list[str] = []
+        others: list[str] = []
+        for ranked in ranking.ranked:
+            if stats.state(ranked.provider) != HALF_OPEN:
+                others.append(ranked.provider)
+            elif not probes and stats.take_probe(ranked.provider):
+                probes.append(ranked.provider)  # one probe per request, tried first
+        return probes + others
 
     async def _attempt(
         self, instance: ProviderInstance, dto: CheckoutRequest, remaining: float
@@ -220,7 +231,13 @@ class _Creation:
         services.metrics.provider_calls.labels(
             instance.name, "create", "ok" if ok else "error"
         ).observe(elapsed)
-        services.stats.record_attempt(instance.name, ok, int(elapsed * 1000), services.now())
+        services.stats.record_attempt(
+            instance.name,
+            ok,
+            int(elapsed * 1000),
+            services.now(),
+            counts=ok or (isinstance(result, ProviderError) and result.retryable),
+        )
         if isinstance(result, CheckoutCreated):
             values: dict[str, Any] = {
                 "status": "succeeded",

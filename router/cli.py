@@ -38,8 +38,9 @@ def _load(path: str) -> Settings:
     try:
         return load_settings(path)
     except ConfigError as exc:
+        # The problem list is the command's answer: stdout, one "path: message" per line.
         for line in exc.lines():
-            print(line, file=sys.stderr)
+            print(line)
         raise SystemExit(EXIT_PROBLEM) from exc
 
 
@@ -63,7 +64,15 @@ def cmd_serve(args: argparse.Namespace) -> None:
         app = create_app(settings, config_path=args.config)
     except AdapterConfigError as exc:
         _fail(str(exc))
-    uvicorn.run(app, host=server.host, port=server.port, log_level="info", proxy_headers=False)
+    uvicorn.run(
+        app,
+        host=server.host,
+        port=server.port,
+        log_level="info",
+        proxy_headers=False,
+        # A request stuck on a hanging provider must not hold a shutdown forever.
+        timeout_graceful_shutdown=10,
+    )
 
 
 async def _with_store(settings: Settings) -> Store:
@@ -130,7 +139,7 @@ def cmd_config_check(args: argparse.Namespace) -> None:
     problems = _registry_problems(settings)
     if problems:
         for line in problems:
-            print(line, file=sys.stderr)
+            print(line)
         raise SystemExit(EXIT_PROBLEM)
     enabled = [name for name, p in settings.providers.items() if p.enabled]
     print(

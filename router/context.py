@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -43,6 +45,8 @@ class Services:
     stats: ProviderStatsCache
     # Set in the lifespan once the database has given (or kept) the signing key.
     tokens: TokenService | None = field(default=None)
+    # Signs the payer-return URLs handed to providers (derived from the signing key).
+    return_key: bytes = b""
     # Why the newest config file was refused (empty while the file on disk is what runs).
     config_errors: tuple[str, ...] = ()
 
@@ -61,6 +65,18 @@ class Services:
     def now(self) -> datetime:
         return self.clock()
 
+    def return_token(self, session_id: str, result: str) -> str:
+        message = f"{session_id}:{result}".encode()
+        return hmac.new(self.return_key, message, hashlib.sha256).hexdigest()[:32]
+
     def return_url(self, session_id: str, result: str) -> str:
-        """Where a provider sends the payer back: the router confirms, then redirects."""
-        return f"{self.public_url}/checkout/return/{session_id}?result={result}"
+        """Where a provider sends the payer back: the router confirms, then redirects.
+
+        The URL carries a token only payrouter can make, so nobody who merely knows a
+        session id (it travels in merchant URLs) can cancel someone else's checkout.
+        """
+        token = self.return_token(session_id, result)
+        return f"{self.public_url}/checkout/return/{session_id}?result={result}&token={token}"
+
+    def valid_return_token(self, session_id: str, result: str, token: str) -> bool:
+        return hmac.compare_digest(self.return_token(session_id, result), token)

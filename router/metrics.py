@@ -33,6 +33,12 @@ class Metrics:
             ["provider"],
             registry=self.registry,
         )
+        self.late_payments = Counter(
+            "payrouter_late_payments",
+            "Payments a provider reports for sessions that had already ended unpaid.",
+            ["provider"],
+            registry=self.registry,
+        )
         self.webhooks = Counter(
             "payrouter_provider_webhooks",
             "Provider notifications received, by provider and result.",

@@ -78,6 +78,12 @@ async def _reconcile(services: Services, session_id: str, now: datetime) -> str 
             if now < session.expires_at + grace:
                 return None
             final = PaymentStatus.EXPIRED
+    elif reference:
+        # Its instance is gone from config: the provider may still be paid; never guess.
+        log.warning(
+            "session %s: provider %r is not configured; left as is", session_id, session.provider
+        )
+        return None
     elif session.expires_at <= now:
         # The checkout was never created at a provider (the creation died): nothing to pay.
         final = PaymentStatus.EXPIRED

@@ -84,14 +84,25 @@ class ProviderStatsCache:
         for name in recent:
             self._update_latency(name)
 
-    def record_attempt(self, provider: str, ok: bool, latency_ms: int, at: datetime) -> None:
-        """Fold in one of this process's attempts now, before the next refresh."""
-        self._recent[provider].appendleft(_Attempt(ok, latency_ms, at))
+    def record_attempt(
+        self, provider: str, ok: bool, latency_ms: int, at: datetime, counts: bool = True
+    ) -> None:
+        """Fold in one of this process's attempts now, before the next refresh.
+
+        ``counts`` is False for a failure that says nothing of the provider's health (it
+        refused the request itself); it still ends a probe.
+        """
         self._probing.discard(provider)
+        if not counts:
+            return
+        self._recent[provider].appendleft(_Attempt(ok, latency_ms, at))
         self._update_latency(provider)
 
     def _update_latency(self, provider: str) -> None:
-        samples = [a.latency_ms for a in self._recent[provider] if a.latency_ms is not None]
+        # Successful calls only: an instance failing fast must not look fast.
+        samples = [
+            a.latency_ms for a in self._recent[provider] if a.ok and a.latency_ms is not None
+        ]
         if samples:
             self._latency[provider] = Decimal(int(statistics.median(samples)))
 
@@ -112,9 +123,6 @@ class ProviderStatsCache:
             return False
         self._probing.add(provider)
         return True
-
-    def release_probe(self, provider: str) -> None:
-        self._probing.discard(provider)
 
     def states(self, providers: Iterable[str]) -> dict[str, str]:
         return {name: self.state(name) for name in providers}

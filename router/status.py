@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from providers.base import PaymentStatus, ProviderStatus
+from providers.base import PaymentStatus, ProviderStatus, WebhookNotification
 from providers.errors import ProviderError, WebhookVerificationError
 from providers.registry import ProviderInstance
 from router.context import Services
@@ -58,6 +58,8 @@ async def apply_status(services: Services, session: CheckoutSession, status: Pay
     if changed:
         services.metrics.status_changes.labels(session.provider or "none", status.value).inc()
         log.info("session %s -> %s", session.id, status.value)
+    elif status is PaymentStatus.COMPLETED:
+        await flag_late_payment(services, session)
     return changed
 
 
@@ -83,27 +85,16 @@ class WebhookResult:
     status: str | None
 
 
-async def handle_provider_webhook(
-    services: Services, provider_name: str, headers: Mapping[str, str], body: bytes
-) -> WebhookResult:
-    """Verify, deduplicate and apply one provider notification.
+def _well_formed(value: str | None) -> bool:
+    """A notification field we may store and look up with: bounded, printable text."""
+    if value is None:
+        return True
+    return 0 < len(value) <= 255 and value.isprintable()
 
-    Raises :class:`ApiError`: 404 for an unknown provider, 400 for a notification that fails
-    verification, 503 when an untrusted notification cannot be confirmed with the provider
-    (nothing is recorded, so the provider's retry is processed).
-    """
-    instance = services.registry.get(provider_name)
-    if instance is None:
-        raise not_found(f"No provider named {provider_name!r} is configured.")
-    try:
-        note = instance.adapter.verify_webhook(headers, body)
-    except WebhookVerificationError as exc:
-        services.metrics.webhooks.labels(provider_name, "rejected").inc()
-        raise ApiError(400, "webhook_verification_failed", str(exc)) from exc
-    if await services.store.event_seen(provider_name, note.event_id):
-        services.metrics.webhooks.labels(provider_name, "duplicate").inc()
-        return WebhookResult(duplicate=True, session_id=None, status=None)
 
+async def _find_session(
+    services: Services, provider_name: str, note: WebhookNotification
+) -> CheckoutSession | None:
     session = None
     if note.provider_reference:
         session = await services.store.session_by_reference(provider_name, note.provider_reference)
@@ -111,34 +102,58 @@ async def handle_provider_webhook(
         candidate = await services.store.session(note.session_id)
         if candidate is not None and candidate.provider == provider_name:
             session = candidate
+    return session
+
+
+async def handle_provider_webhook(
+    services: Services, provider_name: str, headers: Mapping[str, str], body: bytes
+) -> WebhookResult:
+    """Verify, deduplicate and apply one provider notification.
+
+    A signed (trusted) notification is recorded once by its event id and applied in the
+    same transaction. An unsigned one only says "look again": nothing in it is stored or
+    deduplicated (a forger could otherwise pre-empt the genuine notice), and the status
+    comes from an authenticated read at the provider.
+
+    Raises :class:`ApiError`: 404 for an unknown provider, 400 for a notification that fails
+    verification, 503 when an untrusted notification cannot be confirmed with the provider.
+    """
+    instance = services.registry.get(provider_name)
+    if instance is None:
+        raise not_found(f"No provider named {provider_name!r} is configured.")
+    try:
+        note = instance.adapter.verify_webhook(headers, body)
+        fields = (note.event_id, note.event_type, note.provider_reference, note.session_id)
+        if not all(_well_formed(value) for value in fields):
+            raise WebhookVerificationError("the notification's identifiers are malformed")
+    except WebhookVerificationError as exc:
+        services.metrics.webhooks.labels(provider_name, "rejected").inc()
+        raise ApiError(400, "webhook_verification_failed", str(exc)) from exc
+    if note.trusted and await services.store.event_seen(provider_name, note.event_id):
+        services.metrics.webhooks.labels(provider_name, "duplicate").inc()
+        return WebhookResult(duplicate=True, session_id=None, status=None)
+
+    session = await _find_session(services, provider_name, note)
     if session is None:
-        await services.store.record_event(
-            provider=provider_name,
-            event_id=note.event_id,
-            event_type=note.event_type,
-            session_id=None,
-            outcome="unknown_session",
-            now=services.now(),
-        )
+        if note.trusted:
+            await services.store.record_event(
+                provider=provider_name,
+                event_id=note.event_id,
+                event_type=note.event_type,
+                session_id=None,
+                outcome="unknown_session",
+                now=services.now(),
+            )
         services.metrics.webhooks.labels(provider_name, "unknown_session").inc()
         return WebhookResult(duplicate=False, session_id=None, status=None)
 
-    status = note.status
-    if not note.trusted and session.provider_reference:
-        # An unsigned notification only says "look again": the provider's answer decides.
-        try:
-            confirmed = await provider_call(
-                services, instance, "status", session.provider_reference
-            )
-        except ProviderError as exc:
-            services.metrics.webhooks.labels(provider_name, "unconfirmed").inc()
-            raise ApiError(
-                503,
-                "provider_unavailable",
-                "Could not confirm the notification with the provider; retry later.",
-            ) from exc
-        status = confirmed.status
-    target = settled_status(session, status) if status is not None and status.is_terminal else None
+    if not note.trusted:
+        return await _confirm_untrusted(services, instance, session)
+    target = (
+        settled_status(session, note.status)
+        if note.status is not None and note.status.is_terminal
+        else None
+    )
     first, changed = await services.store.record_event(
         provider=provider_name,
         event_id=note.event_id,
@@ -150,10 +165,53 @@ async def handle_provider_webhook(
     )
     if changed and target is not None:
         services.metrics.status_changes.labels(provider_name, target.value).inc()
+    elif first and target is PaymentStatus.COMPLETED:
+        await flag_late_payment(services, session)
     services.metrics.webhooks.labels(provider_name, "duplicate" if not first else "accepted").inc()
     current = await services.store.session(session.id)
     return WebhookResult(
         duplicate=not first, session_id=session.id, status=current.status if current else None
+    )
+
+
+async def _confirm_untrusted(
+    services: Services, instance: ProviderInstance, session: CheckoutSession
+) -> WebhookResult:
+    """Re-read the payment with an authenticated call and apply what the provider says."""
+    if not session.provider_reference:
+        return WebhookResult(duplicate=False, session_id=session.id, status=session.status)
+    try:
+        confirmed = await provider_call(services, instance, "status", session.provider_reference)
+    except ProviderError as exc:
+        services.metrics.webhooks.labels(instance.name, "unconfirmed").inc()
+        raise ApiError(
+            503,
+            "provider_unavailable",
+            "Could not confirm the notification with the provider; retry later.",
+        ) from exc
+    services.metrics.webhooks.labels(instance.name, "confirmed").inc()
+    await apply_status(services, session, confirmed.status)
+    current = await services.store.session(session.id) or session
+    return WebhookResult(duplicate=False, session_id=session.id, status=current.status)
+
+
+async def flag_late_payment(services: Services, session: CheckoutSession) -> None:
+    """A provider reports money taken for a session that already ended unpaid (expired or
+    cancelled on our side while the payer paid): the status stays, but ops and the
+    merchant are told, once, so the money is refunded or the order honoured."""
+    current = await services.store.session(session.id)
+    if current is None or current.status in ("PENDING", "COMPLETED"):
+        return
+    services.metrics.late_payments.labels(session.provider or "none").inc()
+    log.error(
+        "LATE PAYMENT: provider %s reports session %s paid, but it ended %s",
+        session.provider,
+        session.id,
+        current.status,
+    )
+    # One webhook per session however often the provider repeats it.
+    await services.store.enqueue_event_notification(
+        session.id, "session.late_payment", services.now()
     )
 
 

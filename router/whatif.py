@@ -56,7 +56,11 @@ async def replay(
         "current": {"configVersion": current.config_version, "share": old_share},
         "candidate": {"configVersion": candidate.config_version, "share": new_share},
         "shift": {
-            name: round(new_share.get(name, 0.0) - old_share.get(name, 0.0), 1)
+            name: float(
+                (Decimal(100 * (after[name] - before[name])) / total).quantize(
+                    _TENTH, ROUND_HALF_EVEN
+                )
+            )
             for name in providers
         },
         "changed": sum(moves.values()),

@@ -61,7 +61,7 @@ def test_config_check_lists_each_problem_with_its_path(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(config))
     result = run("config", "check", str(path))
     assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
+    lines = result.stdout.strip().splitlines()
     assert any(line.startswith("providers.stripe.colour: ") for line in lines)
     assert any(line.startswith("providers.stripe.currencies: ") for line in lines)
 
@@ -193,8 +193,8 @@ def test_config_check_names_a_bad_rule_by_its_path(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(config))
     result = run("config", "check", str(path))
     assert result.returncode == 2
-    assert result.stderr.startswith("routing.rules.0.providers.0: ")
-    assert "paypal" in result.stderr
+    assert result.stdout.startswith("routing.rules.0.providers.0: ")
+    assert "paypal" in result.stdout
 
 
 def test_replay_reports_how_shares_would_move(

@@ -23,7 +23,12 @@ from providers.base import (
     WebhookNotification,
 )
 from providers.errors import AdapterConfigError, NonRetryableProviderError, ProviderError
-from providers.stripe.currency import CARD_CURRENCIES, MINIMUM_CHARGE, THREE_DECIMAL
+from providers.stripe.currency import (
+    CARD_CURRENCIES,
+    MAXIMUM_CHARGE,
+    MINIMUM_CHARGE,
+    THREE_DECIMAL,
+)
 from providers.stripe.errors import ErrorBoundary
 from providers.stripe.transformers import build_session_params, checkout_created, session_status
 from providers.stripe.transport import StripeTransport
@@ -151,6 +156,7 @@ class StripeAdapterFactory:
             currencies=CARD_CURRENCIES,
             methods=frozenset({"card"}),
             min_amount=MINIMUM_CHARGE,
+            max_amount=MAXIMUM_CHARGE,
             # Stripe takes three-decimal currencies in minor units ending in 0.
             amount_step={code: Decimal("0.010") for code in THREE_DECIMAL},
             can_expire=True,

@@ -74,6 +74,17 @@ MINIMUM_CHARGE: Final[Mapping[str, Decimal]] = MappingProxyType(
 )
 
 
+# Stripe's largest charge: 99,999,999 in the currency's smallest unit, in major units here.
+MAXIMUM_CHARGE: Final[Mapping[str, Decimal]] = MappingProxyType(
+    {
+        code: Decimal(99_999_999).scaleb(
+            0 if code in ZERO_DECIMAL else -3 if code in THREE_DECIMAL else -2
+        )
+        for code in CARD_CURRENCIES
+    }
+)
+
+
 def to_stripe_amount(amount: Decimal, currency: str) -> int:
     """``amount`` (major units) as the integer Stripe expects for ``currency``.
 

@@ -69,10 +69,21 @@ def parse_json(raw: bytes) -> Any:
         raise ApiError(400, "invalid_json", f"The body is not valid JSON: {reason[:200]}") from exc
 
 
+def _is_json_type(content_type: str) -> bool:
+    media = content_type.split(";")[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
 async def read_json(request: Request) -> Any:
-    """The request's JSON body; 415 unless it says application/json, 413 when too big."""
-    content_type = request.headers.get("content-type", "")
-    if content_type.split(";")[0].strip().lower() != "application/json":
+    """The request's JSON body; 413 when too big.
+
+    A body with no Content-Type is read as JSON (400 when it is not); one that declares
+    another media type (a form, XML) is refused with 415 rather than guessed at.
+    """
+    content_type = request.headers.get("content-type")
+    if content_type is not None and not _is_json_type(content_type):
         raise ApiError(415, "unsupported_media_type", "Send the body as application/json.")
     limit = services_of(request).settings.server.max_body_bytes
     return parse_json(await read_body(request, limit))

@@ -9,7 +9,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from router.api.common import read_body, services_of
-from router.errors import ApiError
+from router.errors import ApiError, not_found
 from router.status import handle_provider_webhook, payer_return
 
 
@@ -24,10 +24,15 @@ async def provider_webhook(request: Request) -> Response:
 
 
 async def checkout_return(request: Request) -> Response:
+    services = services_of(request)
+    session_id = request.path_params["session_id"]
     result = request.query_params.get("result", "success")
     if result not in ("success", "cancel"):
         raise ApiError(400, "invalid_parameter", "result must be success or cancel.")
-    location = await payer_return(services_of(request), request.path_params["session_id"], result)
+    if not services.valid_return_token(session_id, result, request.query_params.get("token", "")):
+        # Only URLs payrouter handed to the provider work; anything else names no session.
+        raise not_found("No such checkout session.")
+    location = await payer_return(services, session_id, result)
     return RedirectResponse(location, status_code=303)
 
 

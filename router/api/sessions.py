@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -72,7 +72,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created, session_id = json.loads(raw)
-        moment = datetime.fromisoformat(created)
+        moment = datetime.fromisoformat(created).astimezone(UTC)
         if (
             not isinstance(session_id, str)
             or not is_session_id(session_id)
@@ -80,7 +80,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
         ):
             raise ValueError("malformed")
         return moment, session_id
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError) as exc:
         raise validation_error(
             [{"field": "cursor", "message": "is not a cursor this API gave"}]
         ) from exc

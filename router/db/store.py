@@ -274,6 +274,11 @@ class Store:
             )
             if idempotency is not None:
                 await self._complete_idempotency(tx, idempotency)
+            status = session_values.get("status")
+            if status is not None and status != PENDING:
+                await self._enqueue_notification(
+                    tx, session_id, status, session_values["updated_at"]
+                )
 
     async def session(
         self, session_id: str, application_id: str | None = None
@@ -364,11 +369,25 @@ class Store:
         await Store._enqueue_notification(tx, session_id, new_status, now)
         return True
 
+    async def enqueue_event_notification(
+        self, session_id: str, event_type: str, now: datetime
+    ) -> bool:
+        """Queue a merchant webhook of ``event_type`` once per session; False if already."""
+        try:
+            async with self._tx() as tx, tx.begin():
+                return await self._enqueue(tx, session_id, event_type, now)
+        except IntegrityError:
+            return False
+
     @staticmethod
     async def _enqueue_notification(
         tx: AsyncSession, session_id: str, status: str, now: datetime
     ) -> None:
         """Queue the merchant's webhook in the transaction that made the change (outbox)."""
+        await Store._enqueue(tx, session_id, f"session.{status.lower()}", now)
+
+    @staticmethod
+    async def _enqueue(tx: AsyncSession, session_id: str, event_type: str, now: datetime) -> bool:
         row = (
             await tx.execute(
                 select(Application.id, Application.webhook_url)
@@ -377,19 +396,21 @@ class Store:
             )
         ).first()
         if row is None or not row.webhook_url:
-            return
+            return False
         tx.add(
             MerchantWebhook(
                 id=f"msg_{uuid.uuid4().hex}",
                 application_id=row.id,
                 session_id=session_id,
-                event_type=f"session.{status.lower()}",
+                event_type=event_type,
                 state="pending",
                 attempts=0,
                 next_attempt_at=now,
                 created_at=now,
             )
         )
+        await tx.flush()
+        return True
 
     # -- reconciliation -------------------------------------------------------------------
     async def due_for_reconciliation(
@@ -397,15 +418,17 @@ class Store:
     ) -> list[str]:
         """Ids of PENDING sessions to look at now: old enough and due for a check, or past
         their expiry; none that another process holds a live lease on."""
-        due_check = and_(
-            CheckoutSession.created_at <= created_before,
-            or_(CheckoutSession.next_check_at.is_(None), CheckoutSession.next_check_at <= now),
-        )
         query = (
             select(CheckoutSession.id)
             .where(
                 CheckoutSession.status == PENDING,
-                or_(due_check, CheckoutSession.expires_at <= now),
+                # Old enough to check, or past its expiry; either way not before it is due
+                # again, so sessions waiting out a grace period cannot crowd out the rest.
+                or_(
+                    CheckoutSession.created_at <= created_before,
+                    CheckoutSession.expires_at <= now,
+                ),
+                or_(CheckoutSession.next_check_at.is_(None), CheckoutSession.next_check_at <= now),
                 or_(CheckoutSession.lease_until.is_(None), CheckoutSession.lease_until < now),
             )
             .order_by(CheckoutSession.created_at)
@@ -489,9 +512,10 @@ class Store:
         """(provider, currency, method, outcome, count) since ``since``.
 
         ``outcome`` is ``success`` (a session COMPLETED at that provider) or ``failure`` (a
-        session FAILED there, or an attempt the provider failed). Sessions still PENDING
-        (a crypto payment confirming), CANCELLED or EXPIRED (a payer who left) count for
-        nothing: they say nothing about the provider.
+        session FAILED there, or an attempt the provider failed with a retryable error: a
+        request it refused as invalid is the request's fault, not the provider's). Sessions
+        still PENDING (a crypto payment confirming), CANCELLED or EXPIRED (a payer who left)
+        count for nothing: they say nothing about the provider.
         """
         settled = (
             select(
@@ -521,7 +545,11 @@ class Store:
                 func.count(),
             )
             .join(CheckoutSession, CheckoutSession.id == Attempt.session_id)
-            .where(Attempt.status == "failed", Attempt.started_at >= since)
+            .where(
+                Attempt.status == "failed",
+                Attempt.retryable.is_(True),
+                Attempt.started_at >= since,
+            )
             .group_by(Attempt.provider, CheckoutSession.currency, CheckoutSession.payment_method)
         )
         rows: list[tuple[str, str, str, str, int]] = []
@@ -536,10 +564,18 @@ class Store:
     async def recent_attempts(
         self, since: datetime, limit: int
     ) -> list[tuple[str, str, int | None, datetime]]:
-        """(provider, status, latency_ms, started_at) of finished attempts, newest first."""
+        """(provider, status, latency_ms, started_at) of finished attempts, newest first.
+
+        A non-retryable failure (the provider refused the request itself: a bad amount, a
+        wrong key) says nothing of the provider's health and is left out.
+        """
         query = (
             select(Attempt.provider, Attempt.status, Attempt.latency_ms, Attempt.started_at)
-            .where(Attempt.started_at >= since, Attempt.status != "started")
+            .where(
+                Attempt.started_at >= since,
+                Attempt.status != "started",
+                or_(Attempt.status == "succeeded", Attempt.retryable.is_(True)),
+            )
             .order_by(Attempt.started_at.desc(), Attempt.id.desc())
             .limit(limit)
         )
