@@ -149,7 +149,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        await migrate(store.engine)
+        await migrate(store.engine, settings.database.schema_name)
         key = environ.get(settings.auth.signing_key_env) or await store.get_or_create_key(
             SIGNING_KEY_NAME, new_signing_key(), clock()
         )

@@ -77,7 +77,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 async def _with_store(settings: Settings) -> Store:
     store = Store(create_engine(settings.database))
-    await migrate(store.engine)
+    await migrate(store.engine, settings.database.schema_name)
     return store
 
 
@@ -153,7 +153,7 @@ async def _learned_stats(settings: Settings) -> ProviderStats:
     """The figures the running service would use, read from its database."""
     store = Store(create_engine(settings.database))
     try:
-        await migrate(store.engine)
+        await migrate(store.engine, settings.database.schema_name)
         breaker = settings.routing.circuit_breaker
         cache = ProviderStatsCache(
             store,

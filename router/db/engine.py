@@ -47,17 +47,21 @@ def create_engine(database: DatabaseSettings) -> AsyncEngine:
     )
 
 
-def _upgrade(connection: Connection) -> None:
+def _upgrade(connection: Connection, schema: str | None) -> None:
     if connection.dialect.name == "postgresql":
         # Several processes may start at once on one database: one migrates, the rest wait.
         connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
+        if schema:
+            # The name is validated by DatabaseSettings (lower-case letters, digits, _).
+            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
 
 
-async def migrate(engine: AsyncEngine) -> None:
-    """Bring the schema to the newest revision (idempotent)."""
+async def migrate(engine: AsyncEngine, schema: str | None = None) -> None:
+    """Bring the schema to the newest revision (idempotent), creating the PostgreSQL
+    ``schema`` first when one is configured."""
     async with engine.begin() as connection:
-        await connection.run_sync(_upgrade)
+        await connection.run_sync(_upgrade, schema)
