@@ -44,11 +44,21 @@ def _printable(value: str) -> str:
     return value
 
 
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("text_blank", "must not be blank")
+    return value
+
+
 def Text(min_length: int = 1, max_length: int = 200) -> Any:
+    """A text field: printable, within its length, and not only spaces when required."""
+    validators = [AfterValidator(_printable)]
+    if min_length > 0:
+        validators.append(AfterValidator(_not_blank))
     return Annotated[
         StrictStr,
         StringConstraints(min_length=min_length, max_length=max_length),
-        AfterValidator(_printable),
+        *validators,
     ]
 
 

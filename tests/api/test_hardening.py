@@ -182,3 +182,14 @@ async def test_sessions_of_a_removed_instance_are_never_expired_blind(
     assert report.settled == {}
     assert await _status(one, merchant, body["sessionId"]) == "PENDING"
     assert re.fullmatch(r"[0-9a-f-]{36}", body["sessionId"])
+
+
+async def test_blank_required_text_is_a_validation_error(router: Harness) -> None:
+    merchant = await router.merchant()
+    payload = seed_payload()
+    payload["orderReference"] = "   "
+    payload["orderItems"][0]["name"] = "\t "
+    response = await router.create_session(merchant, payload)
+    assert response.status_code == 422
+    fields = {d["field"] for d in response.json()["error"]["details"]}
+    assert fields == {"orderReference", "orderItems.0.name"}
