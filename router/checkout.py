@@ -30,7 +30,7 @@ from router.db.models import Attempt, CheckoutSession
 from router.db.store import IdempotencyOutcome
 from router.errors import ApiError
 from router.provider_request import checkout_request
-from router.routing import facts_from_request, provider_stats, routing_view
+from router.routing import facts_from_request, routing_view
 from router.schemas import SessionCreated, SessionCreateRequest
 from router.stats import HALF_OPEN
 from router.views import iso
@@ -114,7 +114,7 @@ async def create_session(
 
 def current_stats(services: Services) -> ProviderStats:
     names = [instance.name for instance in services.registry.all()]
-    return provider_stats(services.stats.snapshot(names))
+    return services.stats.snapshot(names)
 
 
 @dataclass

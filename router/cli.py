@@ -24,7 +24,7 @@ from router.context import Runtime
 from router.db.engine import create_engine, migrate
 from router.db.store import Store
 from router.errors import ApiError
-from router.routing import facts_from_request, provider_stats, routing_view
+from router.routing import facts_from_request, routing_view
 from router.settings import ConfigError, Settings, load_settings
 from router.stats import BreakerPolicy, ProviderStatsCache
 from router.validation import validate_session_request
@@ -161,7 +161,7 @@ async def _learned_stats(settings: Settings) -> ProviderStats:
             BreakerPolicy(breaker.failure_threshold, float(breaker.cooldown_seconds)),
         )
         await cache.refresh()
-        return provider_stats(cache.snapshot(settings.providers))
+        return cache.snapshot(settings.providers)
     finally:
         await store.engine.dispose()
 

@@ -197,17 +197,6 @@ def exponent(currency: str) -> int:
     raise KeyError(currency)
 
 
-def decimal_places(value: Decimal) -> int:
-    """How many digits ``value`` carries after the decimal point (``Decimal('1.50')`` -> 2).
-
-    Trailing zeros count only as far as they are significant: ``1.50`` has 2 places but is
-    still valid for a 2-digit currency, and ``10.0`` in JPY is accepted because its value
-    is whole (see :func:`fits_currency`).
-    """
-    exp = value.as_tuple().exponent
-    return -exp if isinstance(exp, int) and exp < 0 else 0
-
-
 def fits_currency(value: Decimal, currency: str) -> bool:
     """True when ``value`` has no more significant decimals than ``currency`` allows."""
     places = exponent(currency)

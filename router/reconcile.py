@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from providers.base import PaymentStatus
 from providers.errors import ProviderError
 from router.context import Services
-from router.status import apply_status, provider_call, refresh_from_provider
+from router.status import apply_status, close_at_provider, refresh_from_provider
 
 log = logging.getLogger("payrouter.reconcile")
 
@@ -70,14 +70,14 @@ async def _reconcile(services: Services, session_id: str, now: datetime) -> str 
         if session.status != "PENDING" or session.expires_at > now:
             return session.status if session.status != "PENDING" else None
         if instance.capabilities.can_expire:
-            result = await provider_call(services, instance, "expire", reference)
-            paid = result.status is PaymentStatus.COMPLETED
-            final = PaymentStatus.COMPLETED if paid else PaymentStatus.EXPIRED
-        else:
-            grace = timedelta(seconds=services.settings.reconciliation.expiry_grace_seconds)
-            if now < session.expires_at + grace:
-                return None
-            final = PaymentStatus.EXPIRED
+            closed = await close_at_provider(
+                services, instance, session, reference, PaymentStatus.EXPIRED
+            )
+            return closed.status if closed.status != "PENDING" else None
+        grace = timedelta(seconds=services.settings.reconciliation.expiry_grace_seconds)
+        if now < session.expires_at + grace:
+            return None
+        final = PaymentStatus.EXPIRED
     elif reference:
         # Its instance is gone from config: the provider may still be paid; never guess.
         log.warning(

@@ -6,15 +6,14 @@ lives in :mod:`scoring`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from providers.registry import ProviderRegistry
 from router.schemas import ExcludedCandidate, RankedCandidate, Routing, SessionCreateRequest
 from router.settings import Settings
-from router.stats import HALF_OPEN, OPEN, StatsSnapshot
-from scoring.model import Candidate, PaymentFacts, ProviderStats, Ranking
+from scoring.model import Candidate, PaymentFacts, Ranking
 
 
 def candidates_from(settings: Settings, registry: ProviderRegistry) -> tuple[Candidate, ...]:
@@ -88,18 +87,6 @@ def facts_from_stored(request_json: str, routing_key: str) -> PaymentFacts:
     )
 
 
-def provider_stats(snapshot: StatsSnapshot) -> ProviderStats:
-    health = {
-        name: ("open" if state == OPEN else "half_open" if state == HALF_OPEN else "closed")
-        for name, state in snapshot.health.items()
-    }
-    return ProviderStats(
-        outcomes=snapshot.outcomes,
-        latency_ms=snapshot.latency_ms,
-        health=health,  # type: ignore[arg-type]
-    )
-
-
 def _float(value: Decimal) -> float:
     # Scores and factors are not money: JSON numbers are what ops tools expect.
     return float(value)
@@ -127,7 +114,3 @@ def routing_view(config_version: str, ranking: Ranking, selected: str | None) ->
         notes=list(ranking.notes),
         config_version=config_version,
     )
-
-
-def names(candidates: Iterable[Candidate]) -> list[str]:
-    return [c.name for c in candidates]

@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict, deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from providers.base import Clock
 from router.db.store import Store
+from scoring.model import HealthState, ProviderStats
 
-CLOSED, HALF_OPEN, OPEN = "closed", "half_open", "open"
+CLOSED: HealthState = "closed"
+HALF_OPEN: HealthState = "half_open"
+OPEN: HealthState = "open"
 BREAKER_GAUGE = {CLOSED: 0, HALF_OPEN: 1, OPEN: 2}
 _RECENT_PER_PROVIDER = 200
 _RECENT_WINDOW = timedelta(hours=1)
@@ -40,15 +43,6 @@ class _Attempt:
     ok: bool
     latency_ms: int | None
     at: datetime
-
-
-@dataclass(frozen=True)
-class StatsSnapshot:
-    """Plain figures for the ranking (what scoring's ProviderStats is built from)."""
-
-    outcomes: Mapping[tuple[str, str, str], tuple[int, int]]
-    latency_ms: Mapping[str, Decimal]
-    health: Mapping[str, str]
 
 
 class ProviderStatsCache:
@@ -106,7 +100,7 @@ class ProviderStatsCache:
         if samples:
             self._latency[provider] = Decimal(int(statistics.median(samples)))
 
-    def state(self, provider: str) -> str:
+    def state(self, provider: str) -> HealthState:
         window = self._recent.get(provider)
         threshold = self.breaker.failure_threshold
         if not window or len(window) < threshold:
@@ -124,13 +118,11 @@ class ProviderStatsCache:
         self._probing.add(provider)
         return True
 
-    def states(self, providers: Iterable[str]) -> dict[str, str]:
-        return {name: self.state(name) for name in providers}
-
-    def snapshot(self, providers: Iterable[str]) -> StatsSnapshot:
-        health: dict[str, str] = {}
+    def snapshot(self, providers: Iterable[str]) -> ProviderStats:
+        """The figures a ranking takes, as a new object (the engine memoises per object)."""
+        health: dict[str, HealthState] = {}
         for name in providers:
             state = self.state(name)
             # A half-open instance whose probe is already out waits like an open one.
             health[name] = OPEN if state == HALF_OPEN and name in self._probing else state
-        return StatsSnapshot(self._outcomes, dict(self._latency), health)
+        return ProviderStats(self._outcomes, dict(self._latency), health)

@@ -252,18 +252,32 @@ async def payer_return(services: Services, session_id: str, result: str) -> str:
     return merchant_redirect(urls["success"] if paid_or_settling else urls["failure"], session.id)
 
 
+async def close_at_provider(
+    services: Services,
+    instance: ProviderInstance,
+    session: CheckoutSession,
+    reference: str,
+    unpaid: PaymentStatus,
+) -> CheckoutSession:
+    """Close the provider's checkout and settle the session: COMPLETED when the provider
+    says it was paid meanwhile, else ``unpaid``. Returns the session as stored after.
+
+    Raises :class:`ProviderError` when the provider cannot close it (nothing changes).
+    """
+    result = await provider_call(services, instance, "expire", reference)
+    paid = result.status is PaymentStatus.COMPLETED
+    await apply_status(services, session, PaymentStatus.COMPLETED if paid else unpaid)
+    return await services.store.session(session.id) or session
+
+
 async def _cancel_at_provider(services: Services, session: CheckoutSession) -> CheckoutSession:
     instance = services.registry.get(session.provider or "")
-    if instance is None or not instance.capabilities.can_expire or not session.provider_reference:
+    reference = session.provider_reference
+    if instance is None or not instance.capabilities.can_expire or not reference:
         return session
     await services.store.request_cancel(session.id, services.now())
-    result = await provider_call(services, instance, "expire", session.provider_reference)
-    paid = result.status is PaymentStatus.COMPLETED
     session = await services.store.session(session.id) or session
-    await apply_status(
-        services, session, PaymentStatus.COMPLETED if paid else PaymentStatus.CANCELLED
-    )
-    return await services.store.session(session.id) or session
+    return await close_at_provider(services, instance, session, reference, PaymentStatus.CANCELLED)
 
 
 async def expire_session(services: Services, session: CheckoutSession) -> CheckoutSession:
@@ -275,18 +289,21 @@ async def expire_session(services: Services, session: CheckoutSession) -> Checko
     if session.status != "PENDING":
         raise ApiError(409, "session_not_open", f"The session is already {session.status}.")
     instance = services.registry.get(session.provider or "")
-    if instance is not None and instance.capabilities.can_expire and session.provider_reference:
+    reference = session.provider_reference
+    if instance is not None and instance.capabilities.can_expire and reference:
         try:
-            result = await provider_call(services, instance, "expire", session.provider_reference)
+            current = await close_at_provider(
+                services, instance, session, reference, PaymentStatus.EXPIRED
+            )
         except ProviderError as exc:
             raise ApiError(
                 502, "provider_error", f"The provider could not expire the checkout: {exc.code}."
             ) from exc
-        if result.status is PaymentStatus.COMPLETED:
-            await apply_status(services, session, PaymentStatus.COMPLETED)
+        if current.status == "COMPLETED":
             raise ApiError(409, "session_not_open", "The session was paid before it could expire.")
-    await apply_status(services, session, PaymentStatus.EXPIRED)
-    current = await services.store.session(session.id) or session
+    else:
+        await apply_status(services, session, PaymentStatus.EXPIRED)
+        current = await services.store.session(session.id) or session
     if current.status != "EXPIRED":
         raise ApiError(409, "session_not_open", f"The session is already {current.status}.")
     return current

@@ -500,14 +500,6 @@ class Store:
                 .values(lease_until=None, **values)
             )
 
-    async def notifications(self, session_id: str) -> Sequence[MerchantWebhook]:
-        async with self._tx() as tx:
-            result = await tx.execute(
-                select(MerchantWebhook).where(MerchantWebhook.session_id == session_id)
-            )
-            return result.scalars().all()
-
-    # -- routing statistics ---------------------------------------------------------------
     async def outcome_counts(self, since: datetime) -> list[tuple[str, str, str, str, int]]:
         """(provider, currency, method, outcome, count) since ``since``.
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from typing import Any
 
 from router.notify import deliver_once
@@ -181,7 +180,6 @@ async def test_sessions_of_a_removed_instance_are_never_expired_blind(
     report = await reconcile_once(two.services)
     assert report.settled == {}
     assert await _status(one, merchant, body["sessionId"]) == "PENDING"
-    assert re.fullmatch(r"[0-9a-f-]{36}", body["sessionId"])
 
 
 async def test_blank_required_text_is_a_validation_error(router: Harness) -> None:
